@@ -1,0 +1,93 @@
+"""purecurl: libcurl's multi interface in pure Python, with pycurl's API.
+
+`import purecurl as pycurl` gives `Curl`, `CurlMulti`, `CurlShare`, `error`, the constants with
+libcurl's numbers, `version`, `version_info()` and the global functions.
+"""
+
+from __future__ import annotations
+
+import platform as _platform
+from typing import Any
+
+from purecurl import _options
+from purecurl._codes import easy_strerror, multi_strerror, share_strerror
+from purecurl._errors import error
+from purecurl._version import (
+    LIBCURL_VERSION,
+    LIBCURL_VERSION_NUM,
+    SSL_VERSION,
+    VERSION,
+    ZLIB_VERSION,
+    __version__,
+)
+from purecurl.easy import Curl
+from purecurl.multi import CurlMulti
+from purecurl.share import CurlShare
+
+version = VERSION
+COMPILE_LIBCURL_VERSION_NUM = LIBCURL_VERSION_NUM
+COMPILE_SSL_LIB = "openssl"
+COMPILE_PY_VERSION_HEX = 0
+
+globals().update(_options.PUBLIC_CONSTANTS)
+
+
+def __getattr__(name: str) -> int:
+    # Every constant is set above; this only tells type checkers that the module's upper-case
+    # names (generated from the option table) are ints.
+    raise AttributeError(f"module 'purecurl' has no attribute {name!r}")
+
+
+_GLOBAL_FLAGS = 0x1 | 0x2 | 0x4 | 0x8  # SSL, WIN32, ACK_EINTR, (reserved)
+
+
+def global_init(flags: int) -> None:
+    """curl_global_init: nothing to set up; ValueError on flags libcurl does not know."""
+    if not isinstance(flags, int) or flags & ~_GLOBAL_FLAGS:
+        raise ValueError("invalid option to global_init")
+
+
+def global_cleanup() -> None:
+    """curl_global_cleanup: nothing to release."""
+
+
+def version_info() -> tuple[Any, ...]:
+    """pycurl's 12-tuple: (age, version, version_num, host, features, ssl_version,
+    ssl_version_num, libz_version, protocols, ares, ares_num, libidn)."""
+    features = (
+        _options.PUBLIC_CONSTANTS.get("VERSION_IPV6", 1)
+        | _options.PUBLIC_CONSTANTS.get("VERSION_ASYNCHDNS", 1 << 7)
+        | _options.PUBLIC_CONSTANTS.get("VERSION_LARGEFILE", 1 << 9)
+        | _options.PUBLIC_CONSTANTS.get("VERSION_UNIX_SOCKETS", 1 << 19)
+    )
+    host = f"{_platform.machine()}-pc-{_platform.system().lower()}-purecurl"
+    return (
+        11,
+        LIBCURL_VERSION,
+        LIBCURL_VERSION_NUM,
+        host,
+        features,
+        SSL_VERSION,
+        0,
+        ZLIB_VERSION,
+        ("http",),
+        None,
+        0,
+        None,
+    )
+
+
+__all__ = [
+    "Curl",
+    "CurlMulti",
+    "CurlShare",
+    "__version__",
+    "easy_strerror",
+    "error",
+    "global_cleanup",
+    "global_init",
+    "multi_strerror",
+    "share_strerror",
+    "version",
+    "version_info",
+]

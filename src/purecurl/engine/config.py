@@ -1,0 +1,294 @@
+"""What a transfer was asked to do: the user's options, resolved once per option generation.
+
+Theory of operation: the pycurl face keeps the user's options (libcurl's `set` data) in a dict
+keyed by option number and bumps a generation counter on every change. A transfer starts by
+turning that dict into a `Config`: defaults filled in, the URL parsed, the request head
+serialised. The engine never writes the options. Because a keep-alive workload re-runs the same
+handle with the same options, the face caches the Config with its generation, and an unchanged
+handle starts its next transfer without re-parsing anything.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from purecurl import _codes as C
+from purecurl._errors import CurlError
+from purecurl._options import EASY_OPTIONS
+from purecurl.proto.request import build_request_head
+from purecurl.proto.url import Url, parse_url
+from purecurl.transport.resolver import parse_connect_to, parse_resolve_entries
+
+_NUM = {o.name: o.number for o in EASY_OPTIONS.values()}
+
+
+def num(name: str, *aliases: str) -> int:
+    """The libcurl number of the easy option called `name` (pycurl spelling, or an alias)."""
+    for n in (name, *aliases):
+        if n in _NUM:
+            return _NUM[n]
+    raise KeyError(name)
+
+
+URL = num("URL")
+PORT = num("PORT")
+CUSTOMREQUEST = num("CUSTOMREQUEST")
+NOBODY = num("NOBODY")
+POST = num("POST")
+HTTPGET = num("HTTPGET")
+POSTFIELDS = num("POSTFIELDS")
+COPYPOSTFIELDS = num("COPYPOSTFIELDS")
+POSTFIELDSIZE_LARGE = num("POSTFIELDSIZE_LARGE")
+POSTFIELDSIZE_LONG = 60  # CURLOPT_POSTFIELDSIZE (long); pycurl's name maps to the _LARGE number
+HTTPHEADER = num("HTTPHEADER")
+USERAGENT = num("USERAGENT")
+REFERER = num("REFERER")
+HTTP_VERSION = num("HTTP_VERSION")
+WRITEFUNCTION = num("WRITEFUNCTION")
+HEADERFUNCTION = num("HEADERFUNCTION")
+XFERINFOFUNCTION = num("XFERINFOFUNCTION")
+PROGRESSFUNCTION = num("PROGRESSFUNCTION")
+NOPROGRESS = num("NOPROGRESS")
+DEBUGFUNCTION = num("DEBUGFUNCTION")
+VERBOSE = num("VERBOSE")
+OPENSOCKETFUNCTION = num("OPENSOCKETFUNCTION")
+CLOSESOCKETFUNCTION = num("CLOSESOCKETFUNCTION")
+SOCKOPTFUNCTION = num("SOCKOPTFUNCTION")
+TIMEOUT = num("TIMEOUT")
+TIMEOUT_MS = num("TIMEOUT_MS")
+CONNECTTIMEOUT = num("CONNECTTIMEOUT")
+CONNECTTIMEOUT_MS = num("CONNECTTIMEOUT_MS")
+LOW_SPEED_LIMIT = num("LOW_SPEED_LIMIT")
+LOW_SPEED_TIME = num("LOW_SPEED_TIME")
+SERVER_RESPONSE_TIMEOUT = num("SERVER_RESPONSE_TIMEOUT", "FTP_RESPONSE_TIMEOUT")
+FORBID_REUSE = num("FORBID_REUSE")
+FRESH_CONNECT = num("FRESH_CONNECT")
+INTERFACE = num("INTERFACE")
+LOCALPORT = num("LOCALPORT")
+LOCALPORTRANGE = num("LOCALPORTRANGE")
+TCP_NODELAY = num("TCP_NODELAY")
+UNIX_SOCKET_PATH = num("UNIX_SOCKET_PATH")
+IPRESOLVE = num("IPRESOLVE")
+RESOLVE = num("RESOLVE")
+CONNECT_TO = num("CONNECT_TO")
+DNS_CACHE_TIMEOUT = num("DNS_CACHE_TIMEOUT")
+HAPPY_EYEBALLS_TIMEOUT_MS = num("HAPPY_EYEBALLS_TIMEOUT_MS")
+FAILONERROR = num("FAILONERROR")
+BUFFERSIZE = num("BUFFERSIZE")
+MAXCONNECTS = num("MAXCONNECTS")
+HTTP09_ALLOWED = num("HTTP09_ALLOWED")
+DEFAULT_PROTOCOL = num("DEFAULT_PROTOCOL")
+
+# CURL_HTTP_VERSION_*
+HTTP_VERSION_NONE = 0
+HTTP_VERSION_1_0 = 1
+HTTP_VERSION_1_1 = 2
+
+# CURL_IPRESOLVE_*
+_IPRESOLVE_FAMILY = {0: socket.AF_UNSPEC, 1: socket.AF_INET, 2: socket.AF_INET6}
+
+DEFAULT_BUFFERSIZE = 256 * 1024
+DEFAULT_CONNECTTIMEOUT = 300.0  # libcurl's DEFAULT_CONNECT_TIMEOUT
+SUPPORTED_SCHEMES = frozenset({"http"})
+
+# libcurl 8's default for CURLOPT_USERAGENT is none; pycurl sets its own (PYCURL-API.md).
+from purecurl._version import USER_AGENT as DEFAULT_USER_AGENT  # noqa: E402
+
+WriteFn = Callable[[bytes], Any]
+
+
+def _stdout_write(data: bytes) -> None:
+    # libcurl's default write target is stdout (fd 1), written raw.
+    sys.stdout.flush()
+    view = memoryview(data)
+    while view:
+        n = os.write(1, view)
+        view = view[n:]
+
+
+def _ms(opts: dict[int, Any], sec_opt: int, ms_opt: int) -> float:
+    """A timeout in seconds from a seconds option and its _MS twin; 0 means none."""
+    ms = opts.get(ms_opt)
+    if ms:
+        return float(ms) / 1000.0
+    s = opts.get(sec_opt)
+    return float(s) if s else 0.0
+
+
+class Config:
+    """A transfer's resolved options (libcurl's `set`, read-only for the engine)."""
+
+    __slots__ = (
+        "body",
+        "buffersize",
+        "closesocket",
+        "connect_timeout",
+        "connect_to",
+        "debug",
+        "dns_cache_timeout",
+        "failonerror",
+        "family",
+        "forbid_reuse",
+        "fresh_connect",
+        "happy_eyeballs",
+        "head_bytes",
+        "header_fn",
+        "host_key",
+        "http09",
+        "http10",
+        "interface",
+        "is_head",
+        "local_port",
+        "local_port_range",
+        "low_speed_limit",
+        "low_speed_time",
+        "method",
+        "opensocket",
+        "origin_key",
+        "progress",
+        "progress_old",
+        "resolve",
+        "server_response_timeout",
+        "sockopt",
+        "tcp_nodelay",
+        "timeout",
+        "unix_path",
+        "url",
+        "url_str",
+        "verbose",
+        "write_fn",
+    )
+
+    def __init__(self, opts: dict[int, Any]) -> None:
+        raw_url = opts.get(URL)
+        if not raw_url:
+            raise CurlError(C.E_URL_MALFORMAT, "No URL set")
+        default_scheme = opts.get(DEFAULT_PROTOCOL) or None
+        url = parse_url(str(raw_url), default_scheme=default_scheme)
+        if url.scheme not in SUPPORTED_SCHEMES:
+            raise CurlError(C.E_UNSUPPORTED_PROTOCOL, f'Protocol "{url.scheme}" not supported')
+        port_override = opts.get(PORT)
+        if port_override:
+            url = parse_url(_with_port(url, int(port_override)), default_scheme=default_scheme)
+        self.url: Url = url
+        self.url_str = url.url()
+
+        # Method and body (CURLOPT_POST/POSTFIELDS/NOBODY/CUSTOMREQUEST/HTTPGET).
+        body: bytes | None = None
+        method = "GET"
+        postfields = opts.get(COPYPOSTFIELDS)
+        if postfields is None:
+            postfields = opts.get(POSTFIELDS)
+        if opts.get(HTTPGET):
+            method = "GET"
+        elif postfields is not None or opts.get(POST):
+            method = "POST"
+            data = bytes(postfields) if postfields is not None else b""
+            size = opts.get(POSTFIELDSIZE_LARGE)
+            if size is None:
+                size = opts.get(POSTFIELDSIZE_LONG)
+            if size is not None and size >= 0:
+                data = data[: int(size)]
+            body = data
+        self.is_head = bool(opts.get(NOBODY))
+        if self.is_head:
+            method = "HEAD"
+            body = None
+        custom = opts.get(CUSTOMREQUEST)
+        if custom:
+            method = str(custom)
+        self.method = method
+        self.body = body
+
+        version = opts.get(HTTP_VERSION) or HTTP_VERSION_NONE
+        self.http10 = version == HTTP_VERSION_1_0
+        user_headers: list[bytes] = list(opts.get(HTTPHEADER) or ())
+        ua = opts.get(USERAGENT)
+        if ua is None:
+            ua = DEFAULT_USER_AGENT
+        extra_defaults: list[tuple[str, str]] = [("Accept", "*/*")]
+        if body is not None and method == "POST":
+            extra_defaults.append(("Content-Type", "application/x-www-form-urlencoded"))
+        head = build_request_head(
+            method,
+            url.target(),
+            url.host_header(),
+            http10=self.http10,
+            user_headers=user_headers,
+            default_headers=extra_defaults,
+            content_length=len(body) if body is not None else None,
+            user_agent=ua or None,
+            referer=opts.get(REFERER) or None,
+        )
+        self.head_bytes = head
+
+        # Callbacks and their targets.
+        # WRITEDATA/WRITEHEADER are stored by the face as these functions (the bound write).
+        self.write_fn: WriteFn = opts.get(WRITEFUNCTION) or _stdout_write
+        self.header_fn: WriteFn | None = opts.get(HEADERFUNCTION)
+        noprogress = opts.get(NOPROGRESS, 1)
+        self.progress = opts.get(XFERINFOFUNCTION) if not noprogress else None
+        self.progress_old = (
+            opts.get(PROGRESSFUNCTION) if not noprogress and self.progress is None else None
+        )
+        self.verbose = bool(opts.get(VERBOSE))
+        self.debug = opts.get(DEBUGFUNCTION)
+        self.opensocket = opts.get(OPENSOCKETFUNCTION)
+        self.closesocket = opts.get(CLOSESOCKETFUNCTION)
+        self.sockopt = opts.get(SOCKOPTFUNCTION)
+
+        # Timeouts (seconds; 0 = none).
+        self.timeout = _ms(opts, TIMEOUT, TIMEOUT_MS)
+        self.connect_timeout = (
+            _ms(opts, CONNECTTIMEOUT, CONNECTTIMEOUT_MS) or DEFAULT_CONNECTTIMEOUT
+        )
+        if self.timeout and self.timeout < self.connect_timeout:
+            # libcurl: the connect phase also ends at the overall timeout.
+            self.connect_timeout = self.timeout
+        self.low_speed_limit = int(opts.get(LOW_SPEED_LIMIT) or 0)
+        self.low_speed_time = int(opts.get(LOW_SPEED_TIME) or 0)
+        self.server_response_timeout = float(opts.get(SERVER_RESPONSE_TIMEOUT) or 0)
+        he = opts.get(HAPPY_EYEBALLS_TIMEOUT_MS)
+        self.happy_eyeballs = (he if he is not None else 200) / 1000.0
+
+        # Connection choice.
+        self.forbid_reuse = bool(opts.get(FORBID_REUSE))
+        self.fresh_connect = bool(opts.get(FRESH_CONNECT))
+        self.interface = opts.get(INTERFACE) or None
+        self.local_port = int(opts.get(LOCALPORT) or 0)
+        self.local_port_range = int(opts.get(LOCALPORTRANGE) or 1)
+        self.tcp_nodelay = bool(opts.get(TCP_NODELAY, 1))
+        self.unix_path = opts.get(UNIX_SOCKET_PATH) or None
+        self.family = _IPRESOLVE_FAMILY.get(int(opts.get(IPRESOLVE) or 0), socket.AF_UNSPEC)
+        self.resolve = parse_resolve_entries(opts.get(RESOLVE) or ())
+        self.connect_to = parse_connect_to(opts.get(CONNECT_TO) or ())
+        dct = opts.get(DNS_CACHE_TIMEOUT)
+        self.dns_cache_timeout = 60 if dct is None else int(dct)
+        self.failonerror = bool(opts.get(FAILONERROR))
+        bs = opts.get(BUFFERSIZE)
+        self.buffersize = (
+            DEFAULT_BUFFERSIZE if not bs else max(1024, min(int(bs), 10 * 1024 * 1024))
+        )
+        self.http09 = bool(opts.get(HTTP09_ALLOWED))
+        # What makes two transfers able to share a connection.
+        self.host_key = (url.host.lower(), url.port)
+        self.origin_key = (
+            url.scheme,
+            url.host.lower(),
+            url.port,
+            self.unix_path,
+            self.interface,
+            self.local_port,
+            self.family,
+            tuple(opts.get(CONNECT_TO) or ()),
+        )
+
+
+def _with_port(url: Url, port: int) -> str:
+    host = f"[{url.host}]" if url.is_ipv6 else url.host
+    q = f"?{url.query}" if url.query is not None else ""
+    return f"{url.scheme}://{host}:{port}{url.path}{q}"

@@ -1,0 +1,1243 @@
+"""The multi engine: libcurl's multi_socket machinery, synchronous and non-blocking.
+
+Theory of operation
+-------------------
+The application owns the event loop. The engine tells it, through two callbacks, what to wait
+for: the socket callback (via the `SocketTable` diff: which fds to watch for reading/writing)
+and the timer callback (via the `DeadlineQueue`: when to call back at the latest). The
+application reports back with `socket_action(fd)` (something happened on fd) or
+`socket_action(SOCKET_TIMEOUT)` (the timer fired). `perform()` runs every transfer instead.
+
+Each API call reads the clock once ("now"), runs the transfers that the event concerns and
+every transfer whose deadline has passed, then (SEMANTICS rule 4) checks expired deadlines once
+more with a fresh "now" if anything ran. Running a transfer means advancing its state machine
+(`engine.state`) as far as it goes without blocking:
+
+    INIT ──► PENDING ──► RESOLVING ──► CONNECTING ──► PERFORMING ──► DONE ──► COMPLETED ──► MSGSENT
+    (pick a    (wait for   (threaded     (happy         (send request,
+     pooled     a slot)     resolver)     eyeballs)      read response)
+     connection)
+
+After a transfer ran, its new pollset goes to the interest table and the changes reach the
+socket callback at once (libcurl's singlesocket); at the end of the call the earliest deadline
+is compared with the one last announced and the timer callback is called when it moved.
+
+A failing transfer is a `CurlError` raised anywhere below `_run`; `_run` catches it in one
+place and ends the transfer with that code (`_finish`). Exceptions from the application's
+socket/timer callbacks are not transfer failures: they abort the whole multi (rule 14).
+
+Closing a socket always goes through `_close_socket`, which first removes the fd from its
+owner's pollset and announces POLL_REMOVE, then closes (rule 10, "REMOVE sent after close").
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from purecurl import _codes as C
+from purecurl._errors import CurlError
+from purecurl.engine import state as S
+from purecurl.engine import timers as T
+from purecurl.engine.config import Config
+from purecurl.engine.interest import (
+    NO_POLL,
+    POLL_IN,
+    POLL_OUT,
+    Pollset,
+    SockEntry,
+    SocketTable,
+)
+from purecurl.engine.pool import ConnectionPool
+from purecurl.engine.timers import DeadlineQueue, ms_until
+from purecurl.engine.transfer import Connection, Transfer
+from purecurl.proto.http1 import Body, End, Head, ResponseParser
+from purecurl.transport.connect import TcpConnector
+from purecurl.transport.oserrors import curl_error, errno_of
+from purecurl.transport.resolver import DnsCache, Lookup, Resolver, connect_to_target
+
+SOCKET_TIMEOUT = -1
+WRITEFUNC_PAUSE = 0x10000001
+PAUSE_RECV = 1
+PAUSE_SEND = 4
+
+# CURLINFO_* debug types
+INFO_TEXT = 0
+INFO_HEADER_IN = 1
+INFO_HEADER_OUT = 2
+INFO_DATA_IN = 3
+INFO_DATA_OUT = 4
+
+# CURLPIPE_*
+PIPE_MULTIPLEX = 2
+
+SocketCallback = Callable[[int, int, Any], Any]
+TimerCallback = Callable[[int], Any]
+
+
+class MultiAborted(Exception):
+    """A socket or timer callback asked to abort (returned -1 or raised): SEMANTICS rule 14."""
+
+    def __init__(self, cause: BaseException | None) -> None:
+        super().__init__("callback aborted the multi")
+        self.cause = cause
+
+
+class _ResolverWaker:
+    """The owner of the resolver's wake-up fd interest (SEMANTICS rule 12)."""
+
+    __slots__ = ("fd", "pollset")
+
+    def __init__(self) -> None:
+        self.pollset: Pollset = NO_POLL
+        self.fd = -1
+
+
+class MultiEngine:
+    """One multi handle's engine: transfers, connections, interest and deadlines."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.socket_cb: SocketCallback | None = None
+        self.timer_cb: TimerCallback | None = None
+        self.table = SocketTable(self._announce)
+        self.deadlines = DeadlineQueue()
+        self.pool: ConnectionPool[Connection] = ConnectionPool()
+        self.transfers: dict[Transfer, None] = {}
+        self.running = 0
+        self.msgs: deque[Transfer] = deque()
+        self.pending: deque[Transfer] = deque()
+        self.fd_map: dict[int, Connection | Transfer | _ResolverWaker] = {}
+        self.resolver: Resolver | None = None
+        self.dns_cache = DnsCache()
+        self.lookup_waiters: dict[Lookup, list[Transfer]] = {}
+        self.waker = _ResolverWaker()
+        self.timer_last: float | None = None
+        self.busy = False
+        self.dead = False
+        self.abort_cause: BaseException | None = None
+        self.aborting = False
+        self.abort_reported = False
+        self.closed = False
+        self.max_host = 0
+        self.max_total = 0
+        self.maxconnects = 0
+        self.pipelining = PIPE_MULTIPLEX
+        self.max_concurrent_streams = 100
+        self.next_conn_id = 0
+        self.bufsize = 0
+        self.buf = bytearray(0)
+        self.view = memoryview(self.buf)
+        self.trace: list[str] | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<MultiEngine transfers={len(self.transfers)} running={self.running}"
+            f" msgs={len(self.msgs)} pending={len(self.pending)} {self.pool!r}"
+            f" watched={len(self.table.watched())}>"
+        )
+
+    # ------------------------------------------------------------------ callbacks to the app
+
+    def _announce(self, fd: int, what: int, entry: SockEntry) -> None:
+        cb = self.socket_cb
+        if cb is None:
+            return
+        try:
+            r = cb(what, fd, entry.socketp)
+        except Exception as exc:
+            self._callback_failed(exc)
+            return
+        if r == -1:
+            self._callback_failed(None)
+
+    def _callback_failed(self, exc: BaseException | None) -> None:
+        if self.aborting:  # callbacks during the abort's own teardown are ignored
+            return
+        if not self.dead:
+            self.dead = True
+            self.abort_cause = exc
+
+    def _update_timer(self, now: float, force: bool = False) -> None:
+        """Tell the timer callback about a moved deadline (rules 15-17, 6)."""
+        if self.dead:
+            return
+        if force:
+            self.timer_last = None
+            # libcurl resets its "last call" on SOCKET_TIMEOUT, so an unchanged deadline is
+            # announced again but a vanished one does not produce -1 (the timer already fired).
+        d = self.deadlines.next_deadline()
+        if d is None:
+            if self.timer_last is None:
+                return
+            self.timer_last = None
+            self._call_timer(-1)
+            return
+        if d == self.timer_last:
+            return
+        self.timer_last = d
+        self._call_timer(ms_until(d, now))
+
+    def _call_timer(self, ms: int) -> None:
+        cb = self.timer_cb
+        if cb is None:
+            return
+        try:
+            r = cb(ms)
+        except Exception as exc:
+            self._callback_failed(exc)
+            return
+        if r == -1:
+            self._callback_failed(None)
+
+    def _check_abort(self) -> None:
+        """At the end of an API call: apply rule 14 if a callback asked to abort.
+
+        Every live transfer ends with E_ABORTED_BY_CALLBACK (their sockets are still un-announced
+        before they close, so the application is not left watching closed fds), the timer is
+        not called again, and the call that saw the abort raises. Later calls see a dead multi
+        with nothing running until every handle is removed.
+        """
+        if not self.dead or self.abort_reported:
+            return
+        cause = self.abort_cause
+        self.abort_cause = None
+        self.abort_reported = True
+        self.aborting = True
+        try:
+            now = self.clock()
+            for t in list(self.transfers):
+                if t.state in S.LIVE:
+                    self._finish(t, C.E_ABORTED_BY_CALLBACK, "Callback aborted", now)
+        finally:
+            self.aborting = False
+        raise MultiAborted(cause)
+
+    # ------------------------------------------------------------------ the API
+
+    def add(self, t: Transfer) -> None:
+        """Schedule `t`: it starts at the next socket_action/perform (rule 1)."""
+        if self.dead:
+            self._revive_if_empty()
+            if self.dead:
+                # libcurl: a dead multi takes no new transfers while old ones remain.
+                raise MultiAborted(None)
+        now = self.clock()
+        self.transfers[t] = None
+        t.state = S.INIT
+        t.t_added = now
+        self.running += 1
+        self.deadlines.set(t, T.RUN_NOW, now)
+        self._update_timer(now)
+        self._check_abort()
+
+    def remove(self, t: Transfer) -> None:
+        """Take `t` out of the multi, stopping it if it runs (rule 20)."""
+        if t not in self.transfers:
+            return
+        now = self.clock()
+        if t.state in S.LIVE:
+            self._stop(t, now)
+            self.running -= 1
+        del self.transfers[t]
+        try:
+            self.msgs.remove(t)
+        except ValueError:
+            pass
+        self.deadlines.clear_all(t)
+        self._kick_pending(now)
+        self.table.flush()
+        if not self.transfers:
+            self._revive_if_empty()
+        self._update_timer(now)
+        self._check_abort()
+
+    def _revive_if_empty(self) -> None:
+        if not self.transfers and self.dead:
+            self.dead = False
+            self.abort_reported = False
+            self.abort_cause = None
+            self.timer_last = None
+
+    def socket_action(self, fd: int, mask: int) -> int:
+        """Handle readiness of `fd` (or the timer when fd is SOCKET_TIMEOUT); returns running."""
+        now = self.clock()
+        if self.dead:
+            self._check_abort()
+            return self.running
+        ran = False
+        if fd == SOCKET_TIMEOUT:
+            force = True
+        else:
+            force = False
+            target = self.fd_map.get(fd)
+            if target is not None:
+                ran = self._run_fd_target(target, now)
+        if self._run_expired(now) or ran:
+            now = self.clock()
+            self._run_expired(now)
+        self.table.flush()
+        self._update_timer(now, force)
+        self._check_abort()
+        return self.running
+
+    def perform(self) -> int:
+        """Run every transfer once (curl_multi_perform); returns running."""
+        now = self.clock()
+        if self.dead:
+            self._check_abort()
+            return self.running
+        if self.resolver is not None and self.resolver.pending:
+            self._drain_resolver(now)
+        for t in list(self.transfers):
+            if t.state in S.LIVE:
+                self._run(t, now)
+        now = self.clock()
+        self._run_expired(now)
+        self.table.flush()
+        self._update_timer(now)
+        self._check_abort()
+        return self.running
+
+    def socket_all(self) -> int:
+        """Re-check every transfer and socket and re-announce what changed (rule 7)."""
+        self.table.recheck_all()
+        return self.perform()
+
+    def timeout_ms(self) -> int:
+        """curl_multi_timeout: ms until the next deadline, 0 = now, -1 = none (rule 24)."""
+        if self.dead:
+            return 0
+        d = self.deadlines.next_deadline()
+        if d is None:
+            return -1
+        return ms_until(d, self.clock())
+
+    def info_read(self, max_msgs: int) -> list[Transfer]:
+        """Pop up to `max_msgs` DONE messages (rule 23)."""
+        out: list[Transfer] = []
+        msgs = self.msgs
+        while msgs and len(out) < max_msgs:
+            t = msgs.popleft()
+            t.state = S.MSGSENT
+            out.append(t)
+        return out
+
+    def pause(self, t: Transfer, bitmask: int) -> None:
+        """curl_easy_pause for a transfer of this multi; may deliver held data at once."""
+        old = t.paused
+        t.paused = bitmask & (PAUSE_RECV | PAUSE_SEND)
+        if t.state not in S.LIVE or old == t.paused:
+            return
+        now = self.clock()
+        if old & PAUSE_RECV and not t.paused & PAUSE_RECV and t.held:
+            held = t.held
+            t.held = []
+            try:
+                self._process(t, held, now)
+            except CurlError as err:
+                self._fail(t, err, now)
+        if t.state in S.LIVE:
+            self._set_pollset(t)
+            self.deadlines.set(t, T.RUN_NOW, now)
+        if not self.busy:
+            self.table.flush()
+            self._update_timer(now)
+
+    def close(self) -> None:
+        """Close every connection (the pool shutdown): REMOVE callbacks may fire (rule 22)."""
+        now = self.clock()
+        for t in list(self.transfers):
+            self.remove(t)
+        for conn in self.pool.idle_connections():
+            self._close_conn(conn, now)
+        self._shutdown_resolver()
+        if self.timer_last is not None:
+            self.timer_last = None
+            self._call_timer(-1)
+        self.socket_cb = None
+        self.timer_cb = None
+        self.closed = True
+        self.dead = False
+
+    def assign(self, fd: int, obj: Any) -> bool:
+        """curl_multi_assign: False when the fd is unknown (BAD_SOCKET)."""
+        return self.table.assign(fd, obj)
+
+    def fdset(self) -> tuple[list[int], list[int], list[int]]:
+        """The fds watched now: (read, write, except)."""
+        r: list[int] = []
+        w: list[int] = []
+        for e in self.table.entries.values():
+            if e.readers:
+                r.append(e.fd)
+            if e.writers:
+                w.append(e.fd)
+        return r, w, []
+
+    def wait(self, timeout: float) -> None:
+        """Block up to `timeout` seconds for activity on the watched fds (for Curl.perform)."""
+        r, w, _ = self.fdset()
+        if not r and not w:
+            if timeout > 0:
+                time.sleep(timeout)
+            return
+        p = select.poll()
+        for fd in r:
+            p.register(fd, select.POLLIN | (select.POLLOUT if fd in w else 0))
+        for fd in w:
+            if fd not in r:
+                p.register(fd, select.POLLOUT)
+        p.poll(timeout * 1000.0)
+
+    def set_limits(self, max_host: int, max_total: int, maxconnects: int) -> None:
+        self.max_host = max_host
+        self.max_total = max_total
+        self.maxconnects = maxconnects
+        now = self.clock()
+        self._kick_pending(now)
+
+    # ------------------------------------------------------------------ running transfers
+
+    def _run_fd_target(self, target: Connection | Transfer | _ResolverWaker, now: float) -> bool:
+        if type(target) is Connection:
+            owner = target.owner
+            if owner is None:
+                return False  # an idle pooled connection; not watched, stray event
+            self._run(owner, now)
+            return True
+        if type(target) is Transfer:
+            self._run(target, now)
+            return True
+        self._drain_resolver(now)
+        return True
+
+    def _run_expired(self, now: float) -> bool:
+        expired = self.deadlines.pop_expired(now)
+        if not expired:
+            return False
+        for t in expired:
+            assert isinstance(t, Transfer)
+            if t.state in S.LIVE:
+                self._run(t, now)
+            else:
+                self.deadlines.clear_all(t)
+        return True
+
+    def _run(self, t: Transfer, now: float) -> None:
+        """Advance `t` as far as it goes; failures end it with their code."""
+        try:
+            if t.expires:
+                self._check_timeouts(t, now)
+            st = t.state
+            if st == S.INIT:
+                self._start(t, now)
+                st = t.state
+            if st == S.PENDING:
+                return
+            if st == S.RESOLVING:
+                self._resolving(t, now)
+                st = t.state
+            if st == S.CONNECTING:
+                self._connecting(t, now)
+                st = t.state
+            if st == S.PERFORMING:
+                self._performing(t, now)
+        except CurlError as err:
+            self._fail(t, err, now)
+            return
+        if t.state in S.LIVE:
+            self._set_pollset(t)
+            deadlines = self.deadlines
+            deadlines.clear_expired(t, now)
+            if t.deadline is None and t.expires:
+                deadlines.requeue(t)
+
+    def _fail(self, t: Transfer, err: CurlError, now: float) -> None:
+        cause = err.__cause__
+        if isinstance(cause, OSError) and not t.os_errno:
+            t.os_errno = errno_of(cause)
+        self._finish(t, err.code, err.message, now)
+
+    def _move(self, t: Transfer, new: int) -> None:
+        """The one place a transfer changes state (STYLE habit 2)."""
+        S.check_move(t.state, new)
+        if self.trace is not None:
+            self.trace.append(f"{id(t):x} {S.NAMES[t.state]} -> {S.NAMES[new]}")
+        t.state = new
+
+    def _check_timeouts(self, t: Transfer, now: float) -> None:
+        expires = t.expires
+        when = expires.get(T.TOTAL)
+        if when is not None and when <= now:
+            self._timed_out(t, now)
+        when = expires.get(T.CONNECT)
+        if when is not None and when <= now and t.state in (S.RESOLVING, S.CONNECTING):
+            ms = int((now - t.t_start) * 1000)
+            if t.state == S.RESOLVING:
+                raise CurlError(
+                    C.E_OPERATION_TIMEDOUT, f"Resolving timed out after {ms} milliseconds"
+                )
+            raise CurlError(C.E_OPERATION_TIMEDOUT, f"Connection timed out after {ms} milliseconds")
+        when = expires.get(T.SERVER_RESPONSE)
+        if when is not None and when <= now:
+            self._timed_out(t, now)
+        when = expires.get(T.LOW_SPEED)
+        if when is not None and when <= now:
+            self._speed_check(t, now)
+
+    def _timed_out(self, t: Transfer, now: float) -> None:
+        ms = int((now - t.t_added) * 1000)
+        if t.state == S.RESOLVING:
+            raise CurlError(C.E_OPERATION_TIMEDOUT, f"Resolving timed out after {ms} milliseconds")
+        if t.state in (S.CONNECTING, S.PENDING, S.INIT):
+            raise CurlError(C.E_OPERATION_TIMEDOUT, f"Connection timed out after {ms} milliseconds")
+        if t.content_length >= 0:
+            raise CurlError(
+                C.E_OPERATION_TIMEDOUT,
+                f"Operation timed out after {ms} milliseconds with {t.size_dl} out of "
+                f"{t.content_length} bytes received",
+            )
+        raise CurlError(
+            C.E_OPERATION_TIMEDOUT,
+            f"Operation timed out after {ms} milliseconds with {t.size_dl} bytes received",
+        )
+
+    def _speed_check(self, t: Transfer, now: float) -> None:
+        """CURLOPT_LOW_SPEED_LIMIT/TIME, sampled once a second (libcurl's speedcheck.c)."""
+        cfg = t.cfg
+        assert cfg is not None
+        if t.state != S.PERFORMING:
+            self.deadlines.set(t, T.LOW_SPEED, now + 1.0)
+            return
+        elapsed = now - t.ls_mark
+        speed = (t.size_dl + t.size_ul - t.ls_bytes) / elapsed if elapsed > 0 else 0.0
+        t.ls_mark = now
+        t.ls_bytes = t.size_dl + t.size_ul
+        if speed < cfg.low_speed_limit:
+            if not t.ls_slow_since:
+                t.ls_slow_since = now - elapsed
+            elif now - t.ls_slow_since >= cfg.low_speed_time:
+                raise CurlError(
+                    C.E_OPERATION_TIMEDOUT,
+                    f"Operation too slow. Less than {cfg.low_speed_limit} bytes/sec transferred"
+                    f" the last {cfg.low_speed_time} seconds",
+                )
+        else:
+            t.ls_slow_since = 0.0
+        self.deadlines.set(t, T.LOW_SPEED, now + 1.0)
+
+    # -- INIT: pick a connection, or queue
+
+    def _start(self, t: Transfer, now: float) -> None:
+        cfg = t.cfg = t.get_config()
+        t.t_start = now
+        if cfg.timeout:
+            self.deadlines.set(t, T.TOTAL, t.t_added + cfg.timeout)
+        self._acquire(t, now)
+
+    def _acquire(self, t: Transfer, now: float) -> None:
+        """Attach an idle connection, open a new one, or queue `t` (PENDING)."""
+        cfg = t.cfg
+        assert cfg is not None
+        pool = self.pool
+        if not cfg.fresh_connect:
+            while True:
+                conn = pool.take_idle(cfg.origin_key)
+                if conn is None:
+                    break
+                if self._alive(conn):
+                    self._attach(t, conn, now, reused=True)
+                    return
+                self._info(t, f"Connection {conn.id} seems to be dead")
+                self._close_conn(conn, now)
+        host_key = cfg.host_key
+        if not pool.may_open(host_key, self.max_host, self.max_total):
+            victim = pool.idle_to_evict_for(host_key, self.max_host, self.max_total)
+            if victim is None:
+                # Queued: only TIMEOUT counts queue time (rule 25), CONNECTTIMEOUT starts
+                # when the connection does.
+                if t.state != S.PENDING:
+                    self._move(t, S.PENDING)
+                    self.pending.append(t)
+                return
+            self._close_conn(victim, now)
+        conn = Connection(self.next_conn_id, cfg.origin_key, host_key)
+        self.next_conn_id += 1
+        pool.opened(conn)
+        conn.owner = t
+        t.conn = conn
+        t.num_connects += 1
+        self.deadlines.set(t, T.CONNECT, now + cfg.connect_timeout)
+        self._move(t, S.RESOLVING)
+
+    def _alive(self, conn: Connection) -> bool:
+        """Dead-connection check before reuse: an idle socket must have nothing to read."""
+        sock = conn.sock
+        if sock is None:
+            return False
+        try:
+            data = sock.recv(1, socket.MSG_PEEK)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        # EOF (b"") or unsolicited bytes: either way the connection cannot carry a request.
+        del data
+        return False
+
+    def _attach(self, t: Transfer, conn: Connection, now: float, reused: bool) -> None:
+        conn.owner = t
+        conn.uses += 1
+        t.conn = conn
+        t.primary_ip = conn.primary_ip
+        t.primary_port = conn.primary_port
+        t.local_ip = conn.local_ip
+        t.local_port = conn.local_port
+        self.fd_map[conn.fd] = conn
+        if reused:
+            self._info(
+                t,
+                f"Re-using existing connection with host {t.cfg.url.host if t.cfg else ''}",
+            )
+            t.t_namelookup = t.t_connect = now - t.t_start
+        self._begin_request(t, now)
+
+    def _kick_pending(self, now: float) -> None:
+        """Start queued transfers that now fit under the limits (or can reuse a connection)."""
+        pending = self.pending
+        if not pending:
+            return
+        still: deque[Transfer] = deque()
+        pool = self.pool
+        while pending:
+            if self.max_total and pool.total >= self.max_total and not pool.idle_count:
+                # Nothing can start until a connection closes: stop scanning (no per-finish
+                # work proportional to the queue length).
+                still.extend(pending)
+                pending.clear()
+                break
+            t = pending.popleft()
+            if t.state != S.PENDING:
+                continue
+            self._acquire(t, now)
+            if t.state == S.PENDING:
+                still.append(t)
+            else:
+                self.deadlines.set(t, T.RUN_NOW, now)
+        self.pending = still
+
+    # -- RESOLVING
+
+    def _resolving(self, t: Transfer, now: float) -> None:
+        cfg = t.cfg
+        conn = t.conn
+        assert cfg is not None and conn is not None
+        if cfg.unix_path:
+            self._begin_connect(t, [(socket.AF_UNIX, cfg.unix_path)], now)
+            return
+        lookup = t.lookup
+        if lookup is None:
+            host, port = self._connect_target(cfg)
+            if cfg.resolve:
+                self.dns_cache.load(cfg.resolve, now)
+            resolver = self.resolver
+            if resolver is None:
+                resolver = self.resolver = Resolver(self.dns_cache)
+            answer = resolver.lookup(
+                host, port, cfg.family, now, cache_timeout=float(cfg.dns_cache_timeout)
+            )
+            if isinstance(answer, Lookup):
+                t.lookup = answer
+                self.lookup_waiters.setdefault(answer, []).append(t)
+                self._watch_resolver()
+                return
+            addresses = answer
+        else:
+            if not lookup.done:
+                return
+            t.lookup = None
+            if lookup.error is not None:
+                raise lookup.error
+            addresses = lookup.addresses
+        t.t_namelookup = now - t.t_start
+        self._begin_connect(t, addresses, now)
+
+    def _connect_target(self, cfg: Config) -> tuple[str, int]:
+        host, port = cfg.url.host, cfg.url.port
+        if cfg.connect_to:
+            target = connect_to_target(cfg.connect_to, host, port)
+            if target is not None:
+                return target
+        return host, port
+
+    def _watch_resolver(self) -> None:
+        resolver = self.resolver
+        if resolver is None:
+            return
+        waker = self.waker
+        fd = resolver.wakeup_fd
+        if resolver.pending and fd is not None:
+            waker.fd = fd
+            self.fd_map[fd] = waker
+            self.table.update(waker, ((fd, POLL_IN),))
+        else:
+            self.table.update(waker, NO_POLL)
+
+    def _drain_resolver(self, now: float) -> None:
+        resolver = self.resolver
+        if resolver is None:
+            return
+        for lookup in resolver.drain(now):
+            for t in self.lookup_waiters.pop(lookup, ()):
+                if t.state == S.RESOLVING and t.lookup is lookup:
+                    self._run(t, now)
+        self._watch_resolver()
+        self.table.flush()
+
+    def _shutdown_resolver(self) -> None:
+        resolver = self.resolver
+        if resolver is None:
+            return
+        self.table.update(self.waker, NO_POLL)
+        fd = resolver.wakeup_fd
+        if fd is not None:
+            self.table.forget(fd)
+            self.fd_map.pop(fd, None)
+        resolver.close()
+        self.resolver = None
+
+    # -- CONNECTING
+
+    def _begin_connect(self, t: Transfer, addresses: list[Any], now: float) -> None:
+        cfg = t.cfg
+        conn = t.conn
+        assert cfg is not None and conn is not None
+        self._move(t, S.CONNECTING)
+        opensocket = None
+        if cfg.opensocket is not None:
+            opensocket = _wrap_opensocket(cfg.opensocket)
+
+        def close_attempt(sock: socket.socket) -> None:
+            self._close_socket(sock, t, cfg.closesocket)
+
+        sockopt = None
+        if cfg.sockopt is not None:
+            sockopt = _wrap_sockopt(cfg.sockopt, t)
+        host, port = self._connect_target(cfg)
+        connector = TcpConnector(
+            addresses,
+            now,
+            open_socket=opensocket,
+            close_socket=close_attempt,
+            sockopt=sockopt,
+            happy_eyeballs_timeout=cfg.happy_eyeballs,
+            interface=cfg.interface,
+            local_port=cfg.local_port,
+            local_port_range=cfg.local_port_range,
+            tcp_nodelay=cfg.tcp_nodelay,
+            unix_path=cfg.unix_path,
+            host=host,
+            port=port,
+        )
+        conn.connector = connector
+
+    def _connecting(self, t: Transfer, now: float) -> None:
+        conn = t.conn
+        assert conn is not None
+        connector = conn.connector
+        assert connector is not None
+        cfg = t.cfg
+        assert cfg is not None
+        sock = connector.step(now)
+        if cfg.verbose:
+            for line in connector.log:
+                self._info(t, line)
+            connector.log.clear()
+        if sock is None:
+            fds = connector.pollset()
+            fd_map = self.fd_map
+            for fd in fds:
+                fd_map[fd] = t
+            d = connector.deadline()
+            if d is not None:
+                self.deadlines.set(t, T.HAPPY_EYEBALLS, d)
+            else:
+                self.deadlines.clear(t, T.HAPPY_EYEBALLS)
+            return
+        conn.connector = None
+        self.deadlines.clear(t, T.HAPPY_EYEBALLS)
+        self.deadlines.clear(t, T.CONNECT)
+        # The winner's fd may still be listed for this transfer from the attempts.
+        conn.sock = sock
+        conn.fd = sock.fileno()
+        try:
+            peer = sock.getpeername()
+            local = sock.getsockname()
+        except OSError:
+            peer = local = ("", 0)
+        if isinstance(peer, tuple):
+            conn.primary_ip, conn.primary_port = str(peer[0]), int(peer[1])
+            conn.local_ip, conn.local_port = str(local[0]), int(local[1])
+        elif isinstance(peer, str):
+            conn.primary_ip = peer
+        t.t_connect = now - t.t_start
+        t.t_appconnect = 0.0
+        self._attach(t, conn, now, reused=False)
+        self._info(
+            t,
+            f"Connected to {cfg.url.host} ({conn.primary_ip}) port {conn.primary_port}"
+            f" (#{conn.id})",
+        )
+        self._move(t, S.PERFORMING)
+
+    # -- PERFORMING
+
+    def _begin_request(self, t: Transfer, now: float) -> None:
+        cfg = t.cfg
+        assert cfg is not None
+        head = cfg.head_bytes
+        body = cfg.body
+        t.sendbuf = head + body if body else head
+        t.sent = 0
+        t.request_size = 0
+        t.parser = ResponseParser(head_request=cfg.is_head, http09_allowed=cfg.http09)
+        t.head_done = False
+        t.keep_alive = False
+        if t.state != S.PERFORMING and (t.state == S.INIT or t.state == S.PENDING):
+            self._move(t, S.PERFORMING)
+        if cfg.low_speed_limit and cfg.low_speed_time:
+            t.ls_mark = now
+            t.ls_bytes = 0
+            self.deadlines.set(t, T.LOW_SPEED, now + 1.0)
+
+    def _performing(self, t: Transfer, now: float) -> None:
+        conn = t.conn
+        assert conn is not None
+        sock = conn.sock
+        assert sock is not None
+        sendbuf = t.sendbuf
+        if sendbuf is not None:
+            if t.paused & PAUSE_SEND:
+                return
+            try:
+                n = sock.send(sendbuf[t.sent :] if t.sent else sendbuf)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                if conn.uses > 1 and not t.retried:
+                    self._retry(t, now, "Send failure")
+                    return
+                raise curl_error(exc, C.E_SEND_ERROR, "Send failure") from exc
+            t.sent += n
+            if t.sent < len(sendbuf):
+                return
+            t.sendbuf = None
+            t.request_size = t.sent
+            t.t_pretransfer = now - t.t_start
+            cfg = t.cfg
+            assert cfg is not None
+            if cfg.body:
+                t.size_ul = len(cfg.body)
+            if cfg.verbose:
+                self._debug(t, INFO_HEADER_OUT, cfg.head_bytes)
+            if cfg.server_response_timeout:
+                self.deadlines.set(t, T.SERVER_RESPONSE, now + cfg.server_response_timeout)
+            # The answer cannot be there yet: wait for POLL_IN instead of a recv that would
+            # fail with EAGAIN (one syscall saved per request).
+            return
+        if t.paused & PAUSE_RECV:
+            return
+        bufsize = self.bufsize
+        cfg = t.cfg
+        assert cfg is not None
+        if bufsize != cfg.buffersize:
+            bufsize = self.bufsize = cfg.buffersize
+            self.buf = bytearray(bufsize)
+            self.view = memoryview(self.buf)
+        view = self.view
+        parser = t.parser
+        assert parser is not None
+        while True:
+            try:
+                n = sock.recv_into(self.buf)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                if not parser.received_any and conn.uses > 1 and not t.retried:
+                    self._retry(t, now, "Recv failure")
+                    return
+                raise curl_error(exc, C.E_RECV_ERROR, "Recv failure") from exc
+            if n == 0:
+                if not parser.received_any and conn.uses > 1 and not t.retried:
+                    self._retry(t, now, "Connection died")
+                    return
+                events = parser.feed_eof()
+                t.keep_alive = False
+                self._process(t, events, now)
+                if t.state in S.LIVE:
+                    # feed_eof always ends the response or raises
+                    self._finish(t, C.E_OK, "", now)
+                return
+            if not t.t_starttransfer:
+                t.t_starttransfer = now - t.t_start
+                if t.expires.get(T.SERVER_RESPONSE) is not None:
+                    self.deadlines.clear(t, T.SERVER_RESPONSE)
+            events = parser.feed(bytes(view[:n]))
+            if events:
+                self._process(t, events, now)
+                if t.state not in S.LIVE or t.paused & PAUSE_RECV:
+                    return
+            if n < bufsize:
+                break
+        if cfg.progress is not None or cfg.progress_old is not None:
+            self._progress(t)
+
+    def _process(self, t: Transfer, events: list[Head | Body | End], now: float) -> None:
+        """Deliver parser events to the application's callbacks, in order."""
+        cfg = t.cfg
+        assert cfg is not None
+        i = 0
+        n = len(events)
+        while i < n:
+            ev = events[i]
+            i += 1
+            tp = type(ev)
+            if tp is Body:
+                assert isinstance(ev, Body)
+                data = ev.data
+                t.size_dl += len(data)
+                if cfg.verbose:
+                    self._debug(t, INFO_DATA_IN, data)
+                if t.paused & PAUSE_RECV:
+                    t.held.append(ev)
+                    t.held.extend(events[i:])
+                    return
+                r = self._call_write(t, cfg.write_fn, data)
+                if r == WRITEFUNC_PAUSE:
+                    t.size_dl -= len(data)  # counted again when redelivered
+                    t.paused |= PAUSE_RECV
+                    t.held.append(ev)
+                    t.held.extend(events[i:])
+                    return
+            elif tp is Head:
+                assert isinstance(ev, Head)
+                self._on_head(t, ev)
+                if t.paused & PAUSE_RECV:
+                    t.held.extend(events[i:])
+                    return
+            else:
+                assert isinstance(ev, End)
+                if ev.trailers:
+                    fn = cfg.header_fn
+                    for line in ev.trailers:
+                        t.header_size += len(line)
+                        if fn is not None:
+                            self._call_header(t, fn, line)
+                t.keep_alive = ev.keep_alive
+                self._finish(t, C.E_OK, "", now)
+                return
+
+    def _on_head(self, t: Transfer, head: Head) -> None:
+        cfg = t.cfg
+        assert cfg is not None
+        t.header_size += head.size
+        fn = cfg.header_fn
+        verbose = cfg.verbose
+        for line in head.lines:
+            if verbose:
+                self._debug(t, INFO_HEADER_IN, line)
+            if fn is not None:
+                self._call_header(t, fn, line)
+        status = head.status
+        if 100 <= status < 200:
+            return
+        t.head_done = True
+        t.response_code = status
+        t.http_version = head.version
+        if head.content_length is not None:
+            t.content_length = head.content_length
+        for name, value in head.headers:
+            if name == b"content-type":
+                t.content_type = value.decode("latin-1")
+        if cfg.failonerror and status >= 400:
+            t.keep_alive = False
+            raise CurlError(C.E_HTTP_RETURNED_ERROR, f"The requested URL returned error: {status}")
+
+    def _call_write(self, t: Transfer, fn: Callable[[bytes], Any], data: bytes) -> Any:
+        try:
+            r = fn(data)
+        except Exception as exc:
+            t.exc = exc
+            raise CurlError(
+                C.E_WRITE_ERROR,
+                f"Failure writing output to destination, passed {len(data)} returned -1",
+            ) from exc
+        if r is None or r == len(data) or r == WRITEFUNC_PAUSE:
+            return r
+        raise CurlError(
+            C.E_WRITE_ERROR,
+            f"Failure writing output to destination, passed {len(data)} returned {_ret(r)}",
+        )
+
+    def _call_header(self, t: Transfer, fn: Callable[[bytes], Any], line: bytes) -> None:
+        try:
+            r = fn(line)
+        except Exception as exc:
+            t.exc = exc
+            raise CurlError(
+                C.E_WRITE_ERROR,
+                f"Failure writing output to destination, passed {len(line)} returned -1",
+            ) from exc
+        if r is None or r == len(line):
+            return
+        raise CurlError(
+            C.E_WRITE_ERROR,
+            f"Failure writing output to destination, passed {len(line)} returned {_ret(r)}",
+        )
+
+    def _progress(self, t: Transfer) -> None:
+        cfg = t.cfg
+        assert cfg is not None
+        dltotal = max(t.content_length, 0)
+        ultotal = len(cfg.body) if cfg.body else 0
+        try:
+            if cfg.progress is not None:
+                r = cfg.progress(dltotal, t.size_dl, ultotal, t.size_ul)
+            else:
+                assert cfg.progress_old is not None
+                r = cfg.progress_old(
+                    float(dltotal), float(t.size_dl), float(ultotal), float(t.size_ul)
+                )
+        except Exception as exc:
+            t.exc = exc
+            raise CurlError(C.E_ABORTED_BY_CALLBACK, "Callback aborted") from exc
+        if r:
+            raise CurlError(C.E_ABORTED_BY_CALLBACK, "Callback aborted")
+
+    def _retry(self, t: Transfer, now: float, why: str) -> None:
+        """A reused connection died before any response byte: retry once on a new one."""
+        self._info(t, f"{why} on a reused connection, retrying a fresh connect (retry count: 1)")
+        t.retried = True
+        conn = t.conn
+        assert conn is not None
+        t.conn = None
+        conn.owner = None
+        self.table.update(t, NO_POLL)
+        self._close_conn(conn, now)
+        t.size_dl = t.header_size = 0
+        cfg = t.cfg
+        assert cfg is not None
+        host_key = cfg.host_key
+        newconn = Connection(self.next_conn_id, cfg.origin_key, host_key)
+        self.next_conn_id += 1
+        self.pool.opened(newconn)
+        newconn.owner = t
+        t.conn = newconn
+        t.num_connects += 1
+        self.deadlines.set(t, T.CONNECT, now + cfg.connect_timeout)
+        self._move(t, S.RESOLVING)
+        self.deadlines.set(t, T.RUN_NOW, now)
+
+    # ------------------------------------------------------------------ ending
+
+    def _set_pollset(self, t: Transfer) -> None:
+        st = t.state
+        ps: Pollset
+        if st == S.PERFORMING:
+            conn = t.conn
+            assert conn is not None
+            if t.sendbuf is not None:
+                ps = NO_POLL if t.paused & PAUSE_SEND else ((conn.fd, POLL_OUT),)
+            elif t.paused & PAUSE_RECV:
+                ps = NO_POLL
+            else:
+                ps = ((conn.fd, POLL_IN),)
+        elif st == S.CONNECTING:
+            conn = t.conn
+            assert conn is not None
+            connector = conn.connector
+            ps = tuple((fd, POLL_OUT) for fd in connector.pollset()) if connector else NO_POLL
+        else:
+            ps = NO_POLL
+        if ps != t.pollset:
+            self.table.update(t, ps)
+            self.table.flush()
+
+    def _stop(self, t: Transfer, now: float) -> None:
+        """Tear a live transfer down without a message (remove_handle)."""
+        self._release(t, now, keep=False)
+        self.deadlines.clear_all(t)
+        if t.state == S.PENDING:
+            try:
+                self.pending.remove(t)
+            except ValueError:
+                pass
+        self._move(t, S.DONE)
+        self._move(t, S.COMPLETED)
+        t.t_total = now - t.t_start if t.t_start else 0.0
+
+    def _release(self, t: Transfer, now: float, keep: bool) -> None:
+        """Detach `t` from its lookup and connection: back to the pool when `keep`."""
+        lookup = t.lookup
+        if lookup is not None:
+            t.lookup = None
+            waiters = self.lookup_waiters.get(lookup)
+            if waiters and t in waiters:
+                waiters.remove(t)
+                if not waiters:
+                    del self.lookup_waiters[lookup]
+                    if self.resolver is not None:
+                        self.resolver.cancel(lookup)
+        conn = t.conn
+        self.table.update(t, NO_POLL)
+        self.table.flush()
+        if conn is None:
+            return
+        t.conn = None
+        conn.owner = None
+        cfg = t.cfg
+        if keep and conn.sock is not None and cfg is not None and not cfg.forbid_reuse:
+            conn.idle_since = now
+            limit = self.maxconnects if self.maxconnects > 0 else max(4 * len(self.transfers), 5)
+            for old in self.pool.put_idle(conn, limit):
+                self._close_conn(old, now)
+            if cfg.verbose:
+                self._info(t, f"Connection #{conn.id} to host {cfg.url.host} left intact")
+        else:
+            self._close_conn(conn, now)
+
+    def _finish(self, t: Transfer, code: int, msg: str, now: float) -> None:
+        """End a live transfer with `code`: queue its DONE message (rule 5, 23)."""
+        if t.state not in S.LIVE:
+            return
+        keep = code == C.E_OK and t.keep_alive
+        if code != C.E_OK and t.cfg is not None and t.cfg.verbose:
+            self._info(t, msg)
+        self._release(t, now, keep)
+        self.deadlines.clear_all(t)
+        if t.state == S.PENDING:
+            try:
+                self.pending.remove(t)
+            except ValueError:
+                pass
+        t.result = code
+        t.errmsg = msg
+        t.t_total = now - t.t_start if t.t_start else now - t.t_added
+        self._move(t, S.DONE)
+        self._move(t, S.COMPLETED)
+        self.msgs.append(t)
+        self.running -= 1
+        if self.pending:
+            self._kick_pending(now)
+
+    def _close_conn(self, conn: Connection, now: float) -> None:
+        """Close a connection: un-announce, then close (rule 10)."""
+        if conn.closed:
+            return
+        conn.closed = True
+        self.pool.closed(conn)
+        connector = conn.connector
+        if connector is not None:
+            conn.connector = None
+            connector.abort()
+        sock = conn.sock
+        if sock is not None:
+            conn.sock = None
+            fd = conn.fd
+            if self.fd_map.get(fd) is conn:
+                del self.fd_map[fd]
+            self.table.forget(fd)
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def _close_socket(
+        self, sock: socket.socket, owner: Transfer, closefn: Callable[[int], Any] | None
+    ) -> None:
+        """Close a connect-attempt socket: drop it from the owner's pollset, REMOVE, close."""
+        fd = sock.fileno()
+        if fd < 0:
+            return
+        ps = owner.pollset
+        if any(p[0] == fd for p in ps):
+            self.table.update(owner, tuple(p for p in ps if p[0] != fd))
+        if self.fd_map.get(fd) is owner:
+            del self.fd_map[fd]
+        self.table.forget(fd)
+        if closefn is not None:
+            try:
+                closefn(fd)
+            except Exception:
+                pass
+            sock.detach()
+        else:
+            sock.close()
+
+    # ------------------------------------------------------------------ verbose output
+
+    def _info(self, t: Transfer, text: str) -> None:
+        cfg = t.cfg
+        if cfg is None or not cfg.verbose or not text:
+            return
+        self._debug(t, INFO_TEXT, (text + "\n").encode("latin-1", "replace"))
+
+    def _debug(self, t: Transfer, kind: int, data: bytes) -> None:
+        cfg = t.cfg
+        assert cfg is not None
+        fn = cfg.debug
+        if fn is not None:
+            try:
+                fn(kind, data)
+            except Exception:
+                pass  # libcurl ignores the debug callback's return value
+            return
+        if kind == INFO_TEXT:
+            sys.stderr.write("* " + data.decode("latin-1"))
+        elif kind == INFO_HEADER_OUT:
+            for line in data.split(b"\r\n")[:-1]:
+                sys.stderr.write("> " + line.decode("latin-1") + "\n")
+        elif kind == INFO_HEADER_IN:
+            sys.stderr.write("< " + data.decode("latin-1"))
+
+
+def _ret(r: Any) -> str:
+    return str(r) if isinstance(r, int) else "-1"
+
+
+def _wrap_opensocket(
+    fn: Callable[[int, int, int, Any], Any],
+) -> Callable[[int, int, int, Any], socket.socket | None]:
+    """Adapt OPENSOCKETFUNCTION's results (socket, fd or SOCKET_BAD) to a socket or None."""
+
+    def open_socket(family: int, socktype: int, proto: int, addr: Any) -> socket.socket | None:
+        r = fn(family, socktype, proto, addr)
+        if isinstance(r, socket.socket):
+            # The application keeps its object; the engine works on its own duplicate.
+            return socket.socket(fileno=os.dup(r.fileno()))
+        if isinstance(r, int) and r >= 0:
+            return socket.socket(fileno=r)
+        return None
+
+    return open_socket
+
+
+def _wrap_sockopt(fn: Callable[[int, int], Any], t: Transfer) -> Callable[[socket.socket], int]:
+    """Adapt pycurl's SOCKOPTFUNCTION(fd, purpose) to the connector's hook."""
+
+    def sockopt(sock: socket.socket) -> int:
+        try:
+            r = fn(sock.fileno(), 0)  # CURLSOCKTYPE_IPCXN
+        except Exception as exc:
+            t.exc = exc
+            return 1  # CURL_SOCKOPT_ERROR
+        return 0 if r is None else int(r)
+
+    return sockopt

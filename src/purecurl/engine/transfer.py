@@ -1,0 +1,180 @@
+"""A transfer and a connection: the engine's data, no logic.
+
+Theory of operation: libcurl splits a transfer's data into `set` (what the user set; here the
+face's option dict and the `Config` made from it, never written by the engine), `state` (what
+survives a retry), `req` (reset per request) and `progress` (timings and counters, readable by
+getinfo after the transfer ended, failed or not). Everything is a slot on `Transfer` so the hot
+path does attribute loads, not dict lookups. The engine (`engine.multi`) is the only writer.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any
+
+from purecurl.engine import state as S
+from purecurl.engine.interest import NO_POLL, Pollset
+
+if TYPE_CHECKING:
+    from purecurl.engine.config import Config
+    from purecurl.proto.http1 import Body, End, Head, ResponseParser
+    from purecurl.transport.connect import TcpConnector
+    from purecurl.transport.resolver import Lookup
+
+
+class Connection:
+    """One connection: a socket (after connect) and its reuse bookkeeping."""
+
+    __slots__ = (
+        "closed",
+        "connector",
+        "fd",
+        "host_key",
+        "id",
+        "idle_since",
+        "local_ip",
+        "local_port",
+        "origin_key",
+        "owner",
+        "pollset",
+        "primary_ip",
+        "primary_port",
+        "sock",
+        "uses",
+    )
+
+    def __init__(self, cid: int, origin_key: Hashable, host_key: Hashable) -> None:
+        self.id = cid
+        self.origin_key = origin_key
+        self.host_key = host_key
+        self.sock: socket.socket | None = None
+        self.fd = -1
+        self.connector: TcpConnector | None = None
+        self.owner: Transfer | None = None
+        self.uses = 0
+        self.idle_since = 0.0
+        self.closed = False
+        self.primary_ip = ""
+        self.primary_port = 0
+        self.local_ip = ""
+        self.local_port = 0
+        self.pollset: Pollset = NO_POLL
+
+    def __repr__(self) -> str:
+        return f"<Connection #{self.id} fd={self.fd} uses={self.uses} closed={self.closed}>"
+
+
+class Transfer:
+    """One added easy handle's transfer."""
+
+    __slots__ = (
+        "cfg",
+        "conn",
+        "content_length",
+        "content_type",
+        "deadline",
+        "deadline_stamp",
+        "errmsg",
+        "exc",
+        "expires",
+        "get_config",
+        "handle",
+        "head_done",
+        "header_size",
+        "held",
+        "http_version",
+        "keep_alive",
+        "local_ip",
+        "local_port",
+        "lookup",
+        "ls_bytes",
+        "ls_mark",
+        "ls_slow_since",
+        "num_connects",
+        "os_errno",
+        "parser",
+        "paused",
+        "pollset",
+        "primary_ip",
+        "primary_port",
+        "request_size",
+        "response_code",
+        "result",
+        "retried",
+        "sendbuf",
+        "sent",
+        "size_dl",
+        "size_ul",
+        "state",
+        "t_added",
+        "t_appconnect",
+        "t_connect",
+        "t_namelookup",
+        "t_pretransfer",
+        "t_redirect",
+        "t_start",
+        "t_starttransfer",
+        "t_total",
+    )
+
+    def __init__(self, handle: Any, get_config: Callable[[], Config]) -> None:
+        self.handle = handle
+        self.get_config = get_config
+        self.cfg: Config | None = None
+        self.state = S.INIT
+        # deadlines (engine.timers)
+        self.expires: dict[int, float] = {}
+        self.deadline: float | None = None
+        self.deadline_stamp = -1
+        # interest (engine.interest)
+        self.pollset: Pollset = NO_POLL
+        # state
+        self.conn: Connection | None = None
+        self.lookup: Lookup | None = None
+        self.result = 0
+        self.errmsg = ""
+        self.exc: BaseException | None = None
+        self.os_errno = 0
+        self.retried = False
+        self.paused = 0
+        self.held: list[Head | Body | End] = []
+        # req
+        self.sendbuf: bytes | None = None
+        self.sent = 0
+        self.parser: ResponseParser | None = None
+        self.head_done = False
+        self.keep_alive = False
+        # progress
+        self.size_dl = 0
+        self.size_ul = 0
+        self.header_size = 0
+        self.request_size = 0
+        self.response_code = 0
+        self.http_version = 0
+        self.content_type: str | None = None
+        self.content_length = -1
+        self.primary_ip = ""
+        self.primary_port = 0
+        self.local_ip = ""
+        self.local_port = 0
+        self.num_connects = 0
+        self.t_added = 0.0
+        self.t_start = 0.0
+        self.t_namelookup = 0.0
+        self.t_connect = 0.0
+        self.t_appconnect = 0.0
+        self.t_pretransfer = 0.0
+        self.t_starttransfer = 0.0
+        self.t_total = 0.0
+        self.t_redirect = 0.0
+        self.ls_mark = 0.0
+        self.ls_bytes = 0
+        self.ls_slow_since = 0.0
+
+    def __repr__(self) -> str:
+        return f"<Transfer {S.NAMES[self.state]} result={self.result} conn={self.conn!r}>"
+
+    @property
+    def live(self) -> bool:
+        return self.state in S.LIVE

@@ -1,0 +1,223 @@
+"""A private nginx on 127.0.0.1 for keep-alive integration tests.
+
+Theory of operation
+-------------------
+`Nginx.start()` makes a temporary prefix holding a generated nginx.conf, a document root with
+files `/128`, `/1k`, `/64k` and `/1m` (that many bytes of `servers.pattern_bytes`), and every
+path nginx writes (pid, lock, error log, temp dirs), so it runs as root or not and touches
+nothing outside the prefix. nginx runs in the foreground (`daemon off`) as our child; we wait
+until its port accepts a connection. `stop()` asks for a graceful shutdown (SIGQUIT), escalates
+to SIGTERM then SIGKILL if it lingers, reaps the process and removes the prefix.
+
+Keep-alive limits are raised (keepalive_requests 100000, keepalive_timeout 60s) so a benchmark
+or a long test never sees nginx close a connection it would otherwise reuse.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from tests.servers import pattern_bytes
+
+__all__ = ["FILES", "Nginx", "NginxError", "find_nginx"]
+
+# Path served -> size in bytes; the body is pattern_bytes(size).
+FILES = {"/128": 128, "/1k": 1024, "/64k": 64 * 1024, "/1m": 1024 * 1024}
+
+_DEFAULT_BINARY = "/usr/sbin/nginx"
+
+_CONFIG = """\
+daemon off;
+master_process on;
+worker_processes {workers};
+{user}pid {prefix}/nginx.pid;
+lock_file {prefix}/nginx.lock;
+error_log {prefix}/error.log warn;
+
+events {{
+    worker_connections 1024;
+}}
+
+http {{
+    access_log off;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_requests 100000;
+    keepalive_timeout 60s;
+    client_body_temp_path {prefix}/tmp/body;
+    proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi;
+    uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+
+    server {{
+        listen 127.0.0.1:{port};
+        server_name localhost;
+        root {prefix}/www;
+    }}
+}}
+"""
+
+
+class NginxError(RuntimeError):
+    """nginx did not start (the message carries its error log)."""
+
+
+def find_nginx() -> str | None:
+    """Return the path of the nginx binary, or None when it is not installed."""
+    found = shutil.which("nginx")
+    if found is not None:
+        return found
+    return _DEFAULT_BINARY if os.access(_DEFAULT_BINARY, os.X_OK) else None
+
+
+def _free_port() -> int:
+    # nginx binds the port itself, so there is a window in which another process could take
+    # it; start() retries on a bind failure.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Nginx:
+    """One nginx process serving FILES on 127.0.0.1:`port`; a context manager."""
+
+    def __init__(
+        self, binary: str | None = None, *, workers: int = 1, start_timeout: float = 10.0
+    ) -> None:
+        self.binary = binary or find_nginx() or _DEFAULT_BINARY
+        self.workers = workers
+        self.start_timeout = start_timeout
+        self.port = 0
+        self.prefix: Path | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __repr__(self) -> str:
+        pid = self._process.pid if self._process is not None else None
+        return f"<Nginx port={self.port} pid={pid}>"
+
+    @property
+    def root(self) -> Path:
+        """The document root."""
+        if self.prefix is None:
+            raise RuntimeError("nginx not started")
+        return self.prefix / "www"
+
+    def url(self, path: str = "/") -> str:
+        """Return "http://127.0.0.1:PORT/path"."""
+        if not self.port:
+            raise RuntimeError("nginx not started")
+        if not path.startswith("/"):
+            path = "/" + path
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    @staticmethod
+    def expected_body(path: str) -> bytes:
+        """Return the bytes nginx serves for one of FILES."""
+        return pattern_bytes(FILES[path])
+
+    def error_log(self) -> str:
+        """Return nginx's error log so far ("" when there is none)."""
+        if self.prefix is None:
+            return ""
+        try:
+            return (self.prefix / "error.log").read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def start(self) -> Nginx:
+        """Start nginx and wait until it accepts connections; return self.
+
+        Raises NginxError if it exits or does not listen within `start_timeout`.
+        """
+        if self._process is not None:
+            raise RuntimeError("nginx already running")
+        self.prefix = Path(tempfile.mkdtemp(prefix="purecurl-nginx-"))
+        try:
+            self._prepare_prefix(self.prefix)
+            for _attempt in range(3):
+                if self._launch(self.prefix):
+                    return self
+            raise NginxError(f"nginx did not start:\n{self.error_log()}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _prepare_prefix(self, prefix: Path) -> None:
+        (prefix / "www").mkdir()
+        (prefix / "tmp").mkdir()
+        for path, size in FILES.items():
+            (prefix / "www" / path.lstrip("/")).write_bytes(pattern_bytes(size))
+
+    def _launch(self, prefix: Path) -> bool:
+        """Run nginx on a fresh port; True once it listens, False if it exited (port taken)."""
+        self.port = _free_port()
+        # Workers drop privileges to `user` only when the master is root; the default user
+        # (nobody) could not read our 0700 prefix, so a root master keeps root. Without root
+        # the directive only draws a warning, so it is left out.
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        conf = prefix / "nginx.conf"
+        conf.write_text(
+            _CONFIG.format(workers=self.workers, user=user, prefix=prefix, port=self.port)
+        )
+        with open(prefix / "stderr.log", "ab") as stderr:
+            # -e: the error log to use before the config is read (the compiled-in path may not
+            # be writable); -p: the prefix for any relative path.
+            self._process = subprocess.Popen(
+                [self.binary, "-p", f"{prefix}/", "-c", str(conf), "-e", f"{prefix}/error.log"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                self._process = None
+                return False
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return True
+            except OSError:
+                time.sleep(0.01)
+        raise NginxError(f"nginx did not listen within {self.start_timeout}s:\n{self.error_log()}")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop nginx (graceful, then forceful), reap it and remove its prefix. Idempotent."""
+        process, self._process = self._process, None
+        try:
+            if process is not None:
+                for sig in (signal.SIGQUIT, signal.SIGTERM, signal.SIGKILL):
+                    with contextlib.suppress(ProcessLookupError):
+                        process.send_signal(sig)
+                    try:
+                        process.wait(timeout)
+                        break
+                    except subprocess.TimeoutExpired:
+                        continue
+        finally:
+            if self.prefix is not None:
+                shutil.rmtree(self.prefix, ignore_errors=True)
+                self.prefix = None
+            self.port = 0
+
+    def __enter__(self) -> Nginx:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
