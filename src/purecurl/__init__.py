@@ -25,10 +25,10 @@ from purecurl.multi import CurlMulti
 from purecurl.share import CurlShare
 
 version = VERSION
-COMPILE_LIBCURL_VERSION_NUM = LIBCURL_VERSION_NUM
 COMPILE_SSL_LIB = "openssl"
-COMPILE_PY_VERSION_HEX = 0
 
+# Every int constant, generated from the one option table (COMPILE_LIBCURL_VERSION_NUM and
+# COMPILE_PY_VERSION_HEX among them).
 globals().update(_options.PUBLIC_CONSTANTS)
 
 

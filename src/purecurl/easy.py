@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from purecurl import _codes as C
 from purecurl import _consts as K
 from purecurl._errors import CurlError, error
-from purecurl._options import CURL_CONSTANTS, EASY_OPTIONS, INFOS, check_easy_value
+from purecurl._options import (
+    CURL_CONSTANTS,
+    EASY_OPTIONS,
+    INFOS,
+    check_easy_unset,
+    check_easy_value,
+)
 from purecurl.engine import state as S
 from purecurl.engine.config import Config
 from purecurl.engine.multi import MultiEngine
@@ -40,6 +46,8 @@ _STORED_AS: dict[int, int] = {
 }
 
 _PRIVATE = _OPT["PRIVATE"]
+_POSTFIELDS = _OPT["POSTFIELDS"]
+_POSTFIELDSIZE_LARGE = _OPT["POSTFIELDSIZE_LARGE"]
 _SHARE = _OPT["SHARE"]
 _HTTP_VERSION_OF = {9: 0, 10: 1, 11: 2, 20: 3, 30: 30}
 
@@ -184,19 +192,21 @@ class Curl:
         """Set an option; raises TypeError / error as pycurl does for bad values."""
         self._check_open("setopt")
         norm = check_easy_value(option, value)
+        if type(norm) is list and not norm:
+            return  # pycurl: an empty list leaves the option as it was
         if norm is None:  # None unsets the options that allow it (check raised otherwise)
             self._opts.pop(_STORED_AS.get(option, option), None)
             if option == _SHARE:
                 self.__dict__["_share"] = None
             self.__dict__["_gen"] = self._gen + 1
             return
-        if option == _SHARE:
-            from purecurl.share import CurlShare
-
-            if not isinstance(value, CurlShare):
-                raise TypeError("invalid arguments to setopt")
+        if option == _SHARE:  # check_easy_value accepts only a CurlShare here
             self.__dict__["_share"] = value
-        self._opts[_STORED_AS.get(option, option)] = norm
+        opts = self._opts
+        opts[_STORED_AS.get(option, option)] = norm
+        if option == _POSTFIELDS and isinstance(norm, bytes):
+            # pycurl sets the size with the data (a later POSTFIELDSIZE overrides it).
+            opts[_POSTFIELDSIZE_LARGE] = len(norm)
         self.__dict__["_gen"] = self._gen + 1
 
     def setopt_string(self, option: int, value: str) -> None:
@@ -208,8 +218,7 @@ class Curl:
     def unsetopt(self, option: int) -> None:
         """Reset an option to its default."""
         self._check_open("unsetopt")
-        if option not in EASY_OPTIONS:
-            check_easy_value(option, None)
+        check_easy_unset(option)
         self._opts.pop(_STORED_AS.get(option, option), None)
         if option == _SHARE:
             self.__dict__["_share"] = None
@@ -225,6 +234,7 @@ class Curl:
         d["_share"] = None
         d["_exception"] = None
         d["_errstr"] = ""
+        d["_transfer"] = None
 
     def duphandle(self) -> Curl:
         """A new handle with the same options (callbacks shared, transfer state not)."""
@@ -281,6 +291,7 @@ class Curl:
             eng.busy = False
             eng.info_read(len(eng.msgs) or 1)
             eng.remove(t)
+            self._detach(t)
         self._after(t)
         if t.result:
             raise error(t.result, t.errmsg) from t.exc
@@ -289,6 +300,13 @@ class Curl:
         d = self.__dict__
         d["_errstr"] = t.errmsg
         d["_exception"] = t.exc
+
+    @staticmethod
+    def _detach(t: Transfer) -> None:
+        """The transfer left its engine: break the handle <-> transfer cycle (no garbage
+        cycles per transfer); its data stays readable by getinfo."""
+        t.handle = None
+        t.get_config = _no_config
 
     def perform_rb(self) -> bytes:
         """perform() into a buffer; returns the body as bytes."""
@@ -385,6 +403,7 @@ class Curl:
         d["_cfg"] = None
         d["_share"] = None
         d["_exception"] = None
+        d["_transfer"] = None
         d["_closed"] = True
 
 

@@ -181,6 +181,7 @@ class CurlMulti:
             del self._handles[curl]
             curl.__dict__["_multi"] = None
             curl._after(t)
+            curl._detach(t)
 
     # -- driving
     def perform(self) -> tuple[int, int]:

@@ -12,7 +12,13 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from purecurl._errors import error
-from purecurl._options import SHARE_CONSTANTS, SHARE_OPTIONS, check_share_value
+from purecurl._options import (
+    SHARE_CONSTANTS,
+    SHARE_OPTIONS,
+    Kind,
+    check_share_value,
+    register_class,
+)
 from purecurl.engine.multi import MultiEngine
 from purecurl.transport.resolver import DnsCache
 
@@ -86,6 +92,8 @@ class CurlShare:
     def close(self) -> None:
         self.__dict__["_closed"] = True
 
+
+register_class(Kind.SHARE, CurlShare)
 
 for _name, _value in SHARE_CONSTANTS.items():
     setattr(CurlShare, _name, _value)

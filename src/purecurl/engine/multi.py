@@ -39,7 +39,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from purecurl import _codes as C
 from purecurl._errors import CurlError
@@ -57,7 +57,7 @@ from purecurl.engine.interest import (
 from purecurl.engine.pool import ConnectionPool
 from purecurl.engine.timers import DeadlineQueue, ms_until
 from purecurl.engine.transfer import Connection, Transfer
-from purecurl.proto.http1 import Body, End, Head, ResponseParser
+from purecurl.proto.http1 import Body, End, Head, ResponseError, ResponseParser
 from purecurl.transport.connect import TcpConnector
 from purecurl.transport.oserrors import curl_error, errno_of
 from purecurl.transport.resolver import DnsCache, Lookup, Resolver, connect_to_target
@@ -772,6 +772,7 @@ class MultiEngine:
                 self.deadlines.clear(t, T.HAPPY_EYEBALLS)
             return
         conn.connector = None
+        conn.closefn = cfg.closesocket
         self.deadlines.clear(t, T.HAPPY_EYEBALLS)
         self.deadlines.clear(t, T.CONNECT)
         # The winner's fd may still be listed for this transfer from the attempts.
@@ -807,7 +808,12 @@ class MultiEngine:
         t.sendbuf = head + body if body else head
         t.sent = 0
         t.request_size = 0
-        t.parser = ResponseParser(head_request=cfg.is_head, http09_allowed=cfg.http09)
+        conn = t.conn
+        t.parser = ResponseParser(
+            head_request=cfg.is_head,
+            http09_allowed=cfg.http09,
+            reused=conn is not None and conn.uses > 1,
+        )
         t.head_done = False
         t.keep_alive = False
         if t.state != S.PERFORMING and (t.state == S.INIT or t.state == S.PENDING):
@@ -827,7 +833,7 @@ class MultiEngine:
             if t.paused & PAUSE_SEND:
                 return
             try:
-                n = sock.send(sendbuf[t.sent :] if t.sent else sendbuf)
+                n = sock.send(memoryview(sendbuf)[t.sent :] if t.sent else sendbuf)
             except BlockingIOError:
                 return
             except OSError as exc:
@@ -847,6 +853,8 @@ class MultiEngine:
                 t.size_ul = len(cfg.body)
             if cfg.verbose:
                 self._debug(t, INFO_HEADER_OUT, cfg.head_bytes)
+                if cfg.body:
+                    self._debug(t, INFO_DATA_OUT, cfg.body)
             if cfg.server_response_timeout:
                 self.deadlines.set(t, T.SERVER_RESPONSE, now + cfg.server_response_timeout)
             # The answer cannot be there yet: wait for POLL_IN instead of a recv that would
@@ -878,7 +886,11 @@ class MultiEngine:
                 if not parser.received_any and conn.uses > 1 and not t.retried:
                     self._retry(t, now, "Connection died")
                     return
-                events = parser.feed_eof()
+                try:
+                    events = parser.feed_eof()
+                except ResponseError as err:
+                    self._deliver_before_failure(t, err, now)
+                    raise
                 t.keep_alive = False
                 self._process(t, events, now)
                 if t.state in S.LIVE:
@@ -889,7 +901,11 @@ class MultiEngine:
                 t.t_starttransfer = now - t.t_start
                 if t.expires.get(T.SERVER_RESPONSE) is not None:
                     self.deadlines.clear(t, T.SERVER_RESPONSE)
-            events = parser.feed(bytes(view[:n]))
+            try:
+                events = parser.feed(bytes(view[:n]))
+            except ResponseError as err:
+                self._deliver_before_failure(t, err, now)
+                raise
             if events:
                 self._process(t, events, now)
                 if t.state not in S.LIVE or t.paused & PAUSE_RECV:
@@ -940,9 +956,20 @@ class MultiEngine:
                         t.header_size += len(line)
                         if fn is not None:
                             self._call_header(t, fn, line)
-                t.keep_alive = ev.keep_alive
+                parser = t.parser
+                # Bytes after the response (an unsolicited extra) make the connection unusable.
+                t.keep_alive = ev.keep_alive and not (parser is not None and parser.leftover)
                 self._finish(t, C.E_OK, "", now)
                 return
+
+    def _deliver_before_failure(self, t: Transfer, err: ResponseError, now: float) -> None:
+        """libcurl hands over what arrived before a protocol error, then fails the transfer."""
+        if err.events:
+            self._process(t, err.events, now)
+        cfg = t.cfg
+        if err.lines and cfg is not None and cfg.header_fn is not None and t.state in S.LIVE:
+            for line in err.lines:
+                self._call_header(t, cfg.header_fn, line)
 
     def _on_head(self, t: Transfer, head: Head) -> None:
         cfg = t.cfg
@@ -1154,10 +1181,19 @@ class MultiEngine:
             if self.fd_map.get(fd) is conn:
                 del self.fd_map[fd]
             self.table.forget(fd)
-            try:
-                sock.close()
-            except OSError:
-                pass
+            closefn = conn.closefn
+            if closefn is not None:
+                # CLOSESOCKETFUNCTION: the application closes the fd it may have opened.
+                sock.detach()
+                try:
+                    closefn(fd)
+                except Exception:
+                    pass
+            else:
+                try:
+                    sock.close()
+                except OSError:
+                    pass
 
     def _close_socket(
         self, sock: socket.socket, owner: Transfer, closefn: Callable[[int], Any] | None
@@ -1212,13 +1248,23 @@ def _ret(r: Any) -> str:
     return str(r) if isinstance(r, int) else "-1"
 
 
+class CurlSockAddr(NamedTuple):
+    """What pycurl's OPENSOCKETFUNCTION receives about the address to connect to."""
+
+    family: int
+    socktype: int
+    protocol: int
+    addr: Any
+
+
 def _wrap_opensocket(
-    fn: Callable[[int, int, int, Any], Any],
+    fn: Callable[[int, CurlSockAddr], Any],
 ) -> Callable[[int, int, int, Any], socket.socket | None]:
-    """Adapt OPENSOCKETFUNCTION's results (socket, fd or SOCKET_BAD) to a socket or None."""
+    """Adapt pycurl's OPENSOCKETFUNCTION(purpose, CurlSockAddr) and its results (a socket,
+    an fd, or SOCKET_BAD) to the connector's hook, which wants a socket or None."""
 
     def open_socket(family: int, socktype: int, proto: int, addr: Any) -> socket.socket | None:
-        r = fn(family, socktype, proto, addr)
+        r = fn(0, CurlSockAddr(family, socktype, proto, addr))  # CURLSOCKTYPE_IPCXN
         if isinstance(r, socket.socket):
             # The application keeps its object; the engine works on its own duplicate.
             return socket.socket(fileno=os.dup(r.fileno()))

@@ -28,6 +28,7 @@ class Connection:
 
     __slots__ = (
         "closed",
+        "closefn",
         "connector",
         "fd",
         "host_key",
@@ -51,6 +52,7 @@ class Connection:
         self.sock: socket.socket | None = None
         self.fd = -1
         self.connector: TcpConnector | None = None
+        self.closefn: Callable[[int], Any] | None = None
         self.owner: Transfer | None = None
         self.uses = 0
         self.idle_since = 0.0

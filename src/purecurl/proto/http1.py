@@ -512,7 +512,7 @@ class ResponseParser:
             if nl + 1 - start >= self._max_line or self._prior + nl + 1 > self._max_total:
                 # Some line just completed is too long, or the total passed the limit:
                 # let the line-by-line path find which and say it as libcurl does.
-                self._slow_lines(bytes(acc[: nl + 1]), False)
+                self._slow_lines(bytes(acc[: nl + 1]))
         if len(acc) - self._line_start >= self._max_line:
             raise ResponseError(E_TOO_LARGE, _TOO_LARGE_MSG)
 
@@ -524,8 +524,10 @@ class ResponseParser:
         cut = acc.rfind(b"\n") + 1
         if cut == 0:
             raise ResponseError(E_GOT_NOTHING, "Empty reply from server")
+        self._state = _HEAD
         self._complete_head(bytes(acc[:cut]), False, events)
         state = self._state
+        self._state = _DONE
         if state == _HEAD:
             # Cut inside a 1xx head: there is no final response (measured, curl 8.21).
             raise ResponseError(E_GOT_NOTHING, "Empty reply from server")
@@ -535,12 +537,16 @@ class ResponseParser:
             )
         if state == _CLOSE:
             self._finish(events)
-        elif state != _DONE:
+        elif state == _DONE:
+            end = events[-1]
+            if isinstance(end, End):
+                end.keep_alive = False  # the peer has closed: nothing to reuse
+        else:  # chunked
             raise ResponseError(
                 E_PARTIAL_FILE, "transfer closed with outstanding read data remaining"
             )
 
-    def _slow_lines(self, block: bytes, complete: bool) -> list[bytes]:
+    def _slow_lines(self, block: bytes) -> list[bytes]:
         """Split a head line by line in libcurl's order of checks; return the lines as
         HEADERFUNCTION sees them (unfolded). Raises ResponseError for the first bad line."""
         max_line = self._max_line
@@ -599,7 +605,7 @@ class ResponseParser:
             or b"\n\t" in block
             or block.count(b"\r") != block.count(b"\r\n")
         ):
-            lines = self._slow_lines(block, complete)
+            lines = self._slow_lines(block)
             size = sum(map(len, lines))
         else:
             lines = block.splitlines(True)
