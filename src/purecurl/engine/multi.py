@@ -246,10 +246,11 @@ class MultiEngine:
             self._stop(t, now)
             self.running -= 1
         del self.transfers[t]
-        try:
-            self.msgs.remove(t)
-        except ValueError:
-            pass
+        if t.state == S.COMPLETED:  # its DONE message is still unread: drop it (rule 20)
+            try:
+                self.msgs.remove(t)
+            except ValueError:
+                pass
         self.deadlines.clear_all(t)
         self._kick_pending(now)
         self.table.flush()
