@@ -119,6 +119,7 @@ class MultiEngine:
         self.lookup_waiters: dict[Lookup, list[Transfer]] = {}
         self.waker = _ResolverWaker()
         self.timer_last: float | None = None
+        self.timer_armed = False
         self.busy = False
         self.dead = False
         self.abort_cause: BaseException | None = None
@@ -165,22 +166,29 @@ class MultiEngine:
             self.abort_cause = exc
 
     def _update_timer(self, now: float, force: bool = False) -> None:
-        """Tell the timer callback about a moved deadline (rules 15-17, 6)."""
-        if self.dead:
+        """Tell the timer callback about a moved deadline (rules 6, 15-17).
+
+        As libcurl's Curl_update_timer: the callback hears of a deadline when there was none
+        before, when its absolute time differs from the one last announced, and -1 when the
+        last deadline went away. A SOCKET_TIMEOUT call forgets the announced time (`force`),
+        so an unchanged deadline is announced again: an application whose timer fired early
+        is never left without one. Without a timer callback nothing is recorded.
+        """
+        if self.dead or self.timer_cb is None:
             return
         if force:
             self.timer_last = None
-            # libcurl resets its "last call" on SOCKET_TIMEOUT, so an unchanged deadline is
-            # announced again but a vanished one does not produce -1 (the timer already fired).
         d = self.deadlines.next_deadline()
         if d is None:
-            if self.timer_last is None:
+            if not self.timer_armed:
                 return
+            self.timer_armed = False
             self.timer_last = None
             self._call_timer(-1)
             return
-        if d == self.timer_last:
+        if self.timer_armed and d == self.timer_last:
             return
+        self.timer_armed = True
         self.timer_last = d
         self._call_timer(ms_until(d, now))
 
@@ -265,6 +273,7 @@ class MultiEngine:
             self.abort_reported = False
             self.abort_cause = None
             self.timer_last = None
+            self.timer_armed = False
 
     def socket_action(self, fd: int, mask: int) -> int:
         """Handle readiness of `fd` (or the timer when fd is SOCKET_TIMEOUT); returns running."""
@@ -359,7 +368,8 @@ class MultiEngine:
         for conn in self.pool.idle_connections():
             self._close_conn(conn, now)
         self._shutdown_resolver()
-        if self.timer_last is not None:
+        if self.timer_armed:
+            self.timer_armed = False
             self.timer_last = None
             self._call_timer(-1)
         self.socket_cb = None
