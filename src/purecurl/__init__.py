@@ -7,24 +7,23 @@ libcurl's numbers, `version`, `version_info()` and the global functions.
 from __future__ import annotations
 
 import platform as _platform
-from typing import Any
+from typing import Any as _Any
 
 from purecurl import _options
 from purecurl._codes import easy_strerror, multi_strerror, share_strerror
 from purecurl._errors import error
-from purecurl._version import (
-    LIBCURL_VERSION,
-    LIBCURL_VERSION_NUM,
-    SSL_VERSION,
-    VERSION,
-    ZLIB_VERSION,
-    __version__,
-)
+from purecurl._version import LIBCURL_VERSION as _LIBCURL_VERSION
+from purecurl._version import LIBCURL_VERSION_NUM as _LIBCURL_VERSION_NUM
+from purecurl._version import SSL_VERSION as _SSL_VERSION
+from purecurl._version import VERSION as _VERSION
+from purecurl._version import ZLIB_VERSION as _ZLIB_VERSION
+from purecurl._version import __version__
 from purecurl.easy import Curl
+from purecurl.engine.multi import CurlSockAddr
 from purecurl.multi import CurlMulti
 from purecurl.share import CurlShare
 
-version = VERSION
+version = _VERSION
 COMPILE_SSL_LIB = "openssl"
 
 # Every int constant, generated from the one option table (COMPILE_LIBCURL_VERSION_NUM and
@@ -51,7 +50,7 @@ def global_cleanup() -> None:
     """curl_global_cleanup: nothing to release."""
 
 
-def version_info() -> tuple[Any, ...]:
+def version_info() -> tuple[_Any, ...]:
     """pycurl's 12-tuple: (age, version, version_num, host, features, ssl_version,
     ssl_version_num, libz_version, protocols, ares, ares_num, libidn)."""
     features = (
@@ -63,13 +62,13 @@ def version_info() -> tuple[Any, ...]:
     host = f"{_platform.machine()}-pc-{_platform.system().lower()}-purecurl"
     return (
         11,
-        LIBCURL_VERSION,
-        LIBCURL_VERSION_NUM,
+        _LIBCURL_VERSION,
+        _LIBCURL_VERSION_NUM,
         host,
         features,
-        SSL_VERSION,
+        _SSL_VERSION,
         0,
-        ZLIB_VERSION,
+        _ZLIB_VERSION,
         ("http",),
         None,
         0,
@@ -81,6 +80,7 @@ __all__ = [
     "Curl",
     "CurlMulti",
     "CurlShare",
+    "CurlSockAddr",
     "__version__",
     "easy_strerror",
     "error",

@@ -46,6 +46,8 @@ _STORED_AS: dict[int, int] = {
 }
 
 _PRIVATE = _OPT["PRIVATE"]
+_URL = _OPT["URL"]
+_EFFECTIVE_URL = _INFO["EFFECTIVE_URL"]
 _POSTFIELDS = _OPT["POSTFIELDS"]
 _POSTFIELDSIZE_LARGE = _OPT["POSTFIELDSIZE_LARGE"]
 _SHARE = _OPT["SHARE"]
@@ -113,14 +115,12 @@ _GETTERS: dict[str, Callable[[Transfer], Any]] = {
     "PROXY_SSL_VERIFYRESULT": lambda t: 0,
     "INFO_FILETIME": lambda t: -1,
     "CONDITION_UNMET": lambda t: 0,
-    "SCHEME": lambda t: t.cfg.url.scheme.upper() if t.cfg is not None else None,
+    "SCHEME": lambda t: t.cfg.url.scheme if t.cfg is not None else None,
     "EFFECTIVE_METHOD": lambda t: t.cfg.method if t.cfg is not None else "GET",
     "ACTIVESOCKET": lambda t: t.conn.fd if t.conn is not None and t.conn.sock else -1,
     "LASTSOCKET": lambda t: t.conn.fd if t.conn is not None and t.conn.sock else -1,
     "REFERER": lambda t: None,
 }
-# Before any transfer (libcurl's zeroed info).
-_BLANK = Transfer(None, lambda: _no_config())
 
 
 def _no_config() -> NoReturn:
@@ -164,10 +164,10 @@ class Curl:
         raise TypeError("Curl objects do not support serialization")
 
     def __copy__(self) -> NoReturn:
-        raise TypeError("Curl objects do not support copy")
+        raise TypeError("Curl objects do not support serialization")
 
     def __deepcopy__(self, memo: Any) -> NoReturn:
-        raise TypeError("Curl objects do not support deepcopy")
+        raise TypeError("Curl objects do not support serialization")
 
     def __enter__(self) -> Curl:
         return self
@@ -209,10 +209,10 @@ class Curl:
             opts[_POSTFIELDSIZE_LARGE] = len(norm)
         self.__dict__["_gen"] = self._gen + 1
 
-    def setopt_string(self, option: int, value: str) -> None:
+    def setopt_string(self, option: int, value: str | bytes) -> None:
         """Set a string option from a str (pycurl's setopt_string)."""
-        if not isinstance(value, str):
-            raise TypeError("setopt_string() argument must be a string")
+        if not isinstance(value, (str, bytes)):
+            raise TypeError("invalid arguments to setopt_string")
         self.setopt(option, value)
 
     def unsetopt(self, option: int) -> None:
@@ -271,6 +271,7 @@ class Curl:
         eng: MultiEngine | None = self._engine
         if eng is None:
             eng = MultiEngine()
+            eng.easy_pool = True
             share = self._share
             if share is not None:
                 share._attach(eng)
@@ -348,7 +349,13 @@ class Curl:
         if spec.deprecated:
             warnings.warn("getinfo option is deprecated", DeprecationWarning, stacklevel=2)
         fn = _GETINFO.get(info)
-        t = self._transfer or _BLANK
+        t = self._transfer
+        if t is None:
+            # Before any transfer: libcurl's initial values; the URL is what was set.
+            if info == _EFFECTIVE_URL:
+                url = self._opts.get(_URL)
+                return "" if url is None else str(url)
+            return spec.initial if spec.initial is not None else _default_info(spec.type)
         if fn is None:
             return _default_info(spec.type)
         value = fn(t)

@@ -35,7 +35,7 @@ M_MAX_CONCURRENT_STREAMS = _MOPT.get("M_MAX_CONCURRENT_STREAMS", 16)
 class CurlMulti:
     """A multi handle, as pycurl's `pycurl.CurlMulti`."""
 
-    def __init__(self, close_handles: bool = False) -> None:
+    def __init__(self, *, close_handles: bool = False) -> None:
         d = self.__dict__
         d["_engine"] = MultiEngine()
         d["_handles"] = {}
@@ -59,10 +59,10 @@ class CurlMulti:
         raise TypeError("CurlMulti objects do not support serialization")
 
     def __copy__(self) -> NoReturn:
-        raise TypeError("CurlMulti objects do not support copy")
+        raise TypeError("CurlMulti objects do not support serialization")
 
     def __deepcopy__(self, memo: Any) -> NoReturn:
-        raise TypeError("CurlMulti objects do not support deepcopy")
+        raise TypeError("CurlMulti objects do not support serialization")
 
     def __contains__(self, curl: object) -> bool:
         return curl in self._handles
@@ -143,11 +143,11 @@ class CurlMulti:
         if self._closed:
             raise error("cannot add/remove handle - multi-stack is closed")
         if curl.closed:
-            raise error("cannot add/remove handle - curl object is closed")
+            raise error("curl object already closed")
         if curl in self._handles:
             raise error("curl object already on this multi-stack")
         if curl._multi is not None:
-            raise error("curl object already on another multi-stack")
+            raise error("cannot add/remove handle - curl object already on another multi-stack")
         eng = self._guard("add_handle")
         t = curl._new_transfer()
         curl.__dict__["_multi"] = self
@@ -171,6 +171,8 @@ class CurlMulti:
         """Remove an easy handle, stopping its transfer (rule 20)."""
         if self._closed:
             raise error("cannot add/remove handle - multi-stack is closed")
+        if getattr(curl, "closed", False) and curl not in self._handles:
+            return  # pycurl: removing a closed handle is a no-op
         t: Transfer | None = self._handles.get(curl)
         if t is None:
             raise error("curl object not on this multi-stack")
@@ -250,7 +252,7 @@ class CurlMulti:
         self._check_open("select")
         eng = self._guard("select")
         if timeout < 0:
-            raise error("invalid timeout period")
+            raise OverflowError("invalid timeout period")
         r, w, x = eng.fdset()
         if not r and not w and not x:
             return 0

@@ -56,10 +56,10 @@ class CurlShare:
         raise TypeError("CurlShare objects do not support serialization")
 
     def __copy__(self) -> NoReturn:
-        raise TypeError("CurlShare objects do not support copy")
+        raise TypeError("CurlShare objects do not support serialization")
 
     def __deepcopy__(self, memo: Any) -> NoReturn:
-        raise TypeError("CurlShare objects do not support deepcopy")
+        raise TypeError("CurlShare objects do not support serialization")
 
     def __enter__(self) -> CurlShare:
         return self

@@ -148,9 +148,9 @@ class OneShotServer:
 
 
 @contextlib.contextmanager
-def one_shot(listener: socket.socket, handler: Callable[[socket.socket], None]) -> Iterator[
-    OneShotServer
-]:
+def one_shot(
+    listener: socket.socket, handler: Callable[[socket.socket], None]
+) -> Iterator[OneShotServer]:
     """Serve `handler` on `listener` for the block; see OneShotServer."""
     server = OneShotServer(listener, handler)
     try:

@@ -27,7 +27,7 @@ def mod(request: pytest.FixtureRequest) -> ModuleType:
     """The module under test: `purecurl`, or the real `pycurl` (skipped when absent)."""
     name: str = request.param
     if name == "pycurl":
-        module = pytest.importorskip("pycurl")
+        module: ModuleType = pytest.importorskip("pycurl")
     else:
         module = importlib.import_module("purecurl")
         marker = request.node.get_closest_marker("pure_xfail")

@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.integration._util import fetch, make_curl, perform
+from tests.integration._util import fetch, make_curl, perform, run_multi
 from tests.servers import HttpServer, Response, ServerConnection, ServerFactory, pattern_bytes
 
 
@@ -93,7 +93,7 @@ def test_nobody_head_keeps_connection(mod: ModuleType, server: HttpServer) -> No
     """RFC 9110 9.3.2: a HEAD response has no body whatever Content-Length says; with NOBODY
     libcurl sends HEAD, receives the head only and keeps the connection for the next request."""
     server.routes["/big"] = Response(body=b"x" * 1000)
-    c, out = make_curl(mod, server.url("/big"), [("NOBODY", 1)])
+    c, _ = make_curl(mod, server.url("/big"), [("NOBODY", 1)])
     try:
         first = perform(mod, c)
         assert (first.code, first.body, first.response_code) == (0, b"", 200)
@@ -176,9 +176,7 @@ def test_http10_server_not_reused(mod: ModuleType, scripted: ServerFactory) -> N
 def test_http_version_1_0_request(mod: ModuleType, server: HttpServer) -> None:
     """HTTP_VERSION = CURL_HTTP_VERSION_1_0 sends an HTTP/1.0 request line; the response (which
     the server closes, RFC 9112 9.3) is read to its end."""
-    out = fetch(
-        mod, server.url("/bytes/5000"), [("HTTP_VERSION", mod.CURL_HTTP_VERSION_1_0)]
-    )
+    out = fetch(mod, server.url("/bytes/5000"), [("HTTP_VERSION", mod.CURL_HTTP_VERSION_1_0)])
     assert (out.code, out.body) == (0, pattern_bytes(5000))
     assert server.requests[0].version == "HTTP/1.0"
 
@@ -211,3 +209,29 @@ def test_buffersize_caps_write_size(mod: ModuleType, server: HttpServer, path: s
     out = fetch(mod, server.url(path), [("BUFFERSIZE", 1024)])
     assert (out.code, out.body) == (0, pattern_bytes(200000))
     assert max(len(chunk) for chunk in out.chunks) <= 1024
+
+
+FRAMINGS = [
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", b"hello"),
+    (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+        b"abc",
+    ),
+    (b"HTTP/1.0 200 OK\r\n\r\n" + pattern_bytes(70000), pattern_bytes(70000)),
+    (b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close", b"until close"),
+    (b"HTTP/1.1 204 No Content\r\n\r\n", b""),
+    (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", b"ok"),
+]
+
+
+def test_framings_through_socket_action(mod: ModuleType, scripted: ServerFactory) -> None:
+    """The same framings driven at once through the selectors driver (socket_action): each
+    transfer gets exactly its body (RFC 9112 6.3), none waits for another."""
+    servers = [scripted(send_then_close(raw)) for raw, _ in FRAMINGS]
+    handles = [make_curl(mod, srv.url("/"))[0] for srv in servers]
+    try:
+        outs = run_multi(mod, handles, timeout=5)
+    finally:
+        for c in handles:
+            c.close()
+    assert [(o.code, o.body) for o in outs] == [(0, body) for _, body in FRAMINGS]

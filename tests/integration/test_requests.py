@@ -41,7 +41,6 @@ def sent(mod: ModuleType, server: HttpServer, opts: list[tuple[str, Any]]) -> by
     return first + b"\r\n" + rest
 
 
-@pytest.mark.pure_xfail(reason=HOST_BUG)
 def test_host_header(mod: ModuleType, server: HttpServer) -> None:
     """Host is the second line: host and port (the port since it is not 80), no brackets for
     an IPv4 address (RFC 9110 7.2; lib/http.c)."""
@@ -71,27 +70,35 @@ def test_default_user_agent_present(mod: ModuleType, server: HttpServer) -> None
 def test_post_fields(mod: ModuleType, server: HttpServer, option: str) -> None:
     """POSTFIELDS/COPYPOSTFIELDS make a POST with Content-Length and libcurl's default
     Content-Type application/x-www-form-urlencoded; the echoed body is the fields."""
-    assert sent(mod, server, [(option, "a=1&b=2")]) == head(
-        server,
-        "POST /echo HTTP/1.1",
-        "User-Agent: ua/1",
-        "Accept: */*",
-        "Content-Length: 7",
-        "Content-Type: application/x-www-form-urlencoded",
-    ) + b"a=1&b=2"
+    assert (
+        sent(mod, server, [(option, "a=1&b=2")])
+        == head(
+            server,
+            "POST /echo HTTP/1.1",
+            "User-Agent: ua/1",
+            "Accept: */*",
+            "Content-Length: 7",
+            "Content-Type: application/x-www-form-urlencoded",
+        )
+        + b"a=1&b=2"
+    )
 
 
 def test_post_binary_fields_and_size_truncation(mod: ModuleType, server: HttpServer) -> None:
     """POSTFIELDSIZE sends only that many bytes of POSTFIELDS (binary data with NUL kept)."""
     raw = sent(mod, server, [("POSTFIELDS", b"x\x00yzzz"), ("POSTFIELDSIZE", 3)])
-    assert raw == head(
-        server,
-        "POST /echo HTTP/1.1",
-        "User-Agent: ua/1",
-        "Accept: */*",
-        "Content-Length: 3",
-        "Content-Type: application/x-www-form-urlencoded",
-    ) + b"x\x00y"
+    assert (
+        raw
+        == head(
+            server,
+            "POST /echo HTTP/1.1",
+            "User-Agent: ua/1",
+            "Accept: */*",
+            "Content-Length: 3",
+            "Content-Type: application/x-www-form-urlencoded",
+        )
+        + b"x\x00y"
+    )
 
 
 def test_post_echo_body_received(mod: ModuleType, server: HttpServer) -> None:
@@ -100,22 +107,21 @@ def test_post_echo_body_received(mod: ModuleType, server: HttpServer) -> None:
     assert (out.code, out.body) == (0, b"\x00\r\n\xff" * 1000)
 
 
-@pytest.mark.pure_xfail(
-    reason="engine: CUSTOMREQUEST with POSTFIELDS drops the default Content-Type: "
-    "engine/config.py:215 adds it only when method == 'POST' (libcurl: whenever the request "
-    "is HTTPREQ_POST, whatever CUSTOMREQUEST says)"
-)
 def test_customrequest_with_fields(mod: ModuleType, server: HttpServer) -> None:
     """CUSTOMREQUEST only renames the method: a PUT with POSTFIELDS is still a form POST."""
     raw = sent(mod, server, [("CUSTOMREQUEST", "PUT"), ("POSTFIELDS", "zz")])
-    assert raw == head(
-        server,
-        "PUT /echo HTTP/1.1",
-        "User-Agent: ua/1",
-        "Accept: */*",
-        "Content-Length: 2",
-        "Content-Type: application/x-www-form-urlencoded",
-    ) + b"zz"
+    assert (
+        raw
+        == head(
+            server,
+            "PUT /echo HTTP/1.1",
+            "User-Agent: ua/1",
+            "Accept: */*",
+            "Content-Length: 2",
+            "Content-Type: application/x-www-form-urlencoded",
+        )
+        + b"zz"
+    )
 
 
 def test_customrequest_alone(mod: ModuleType, server: HttpServer) -> None:
@@ -148,21 +154,29 @@ def test_httpheader_content_type_on_post(mod: ModuleType, server: HttpServer) ->
         server,
         [("POSTFIELDS", "q"), ("HTTPHEADER", [b"Content-Type: text/plain", "X-Emp;"])],
     )
-    assert raw == head(
-        server,
-        "POST /echo HTTP/1.1",
-        "User-Agent: ua/1",
-        "Accept: */*",
-        "Content-Type: text/plain",
-        "X-Emp:",
-        "Content-Length: 1",
-    ) + b"q"
+    assert (
+        raw
+        == head(
+            server,
+            "POST /echo HTTP/1.1",
+            "User-Agent: ua/1",
+            "Accept: */*",
+            "Content-Type: text/plain",
+            "X-Emp:",
+            "Content-Length: 1",
+        )
+        + b"q"
+    )
 
 
 def test_useragent_and_referer(mod: ModuleType, server: HttpServer) -> None:
     """USERAGENT replaces the User-Agent value; REFERER adds a Referer after Accept."""
     assert sent(mod, server, [("REFERER", "http://r.example/")]) == head(
-        server, "GET /echo HTTP/1.1", "User-Agent: ua/1", "Accept: */*", "Referer: http://r.example/"
+        server,
+        "GET /echo HTTP/1.1",
+        "User-Agent: ua/1",
+        "Accept: */*",
+        "Referer: http://r.example/",
     )
 
 

@@ -10,17 +10,19 @@ handle starts its next transfer without re-parsing anything.
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import sys
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from purecurl import _codes as C
 from purecurl._errors import CurlError
 from purecurl._options import EASY_OPTIONS
 from purecurl.proto.request import build_request_head
-from purecurl.proto.url import Url, parse_url
+from purecurl.proto.url import Url, default_port, parse_url
 from purecurl.transport.resolver import parse_connect_to, parse_resolve_entries
 
 _NUM = {o.name: o.number for o in EASY_OPTIONS.values()}
@@ -102,8 +104,10 @@ WriteFn = Callable[[bytes], Any]
 
 
 def _stdout_write(data: bytes) -> None:
-    # libcurl's default write target is stdout (fd 1), written raw.
-    sys.stdout.flush()
+    # libcurl's default write target is stdout (fd 1), written raw; flush Python's own
+    # buffer first so output stays in order.
+    if sys.stdout is not None:
+        sys.stdout.flush()
     view = memoryview(data)
     while view:
         n = os.write(1, view)
@@ -146,6 +150,7 @@ class Config:
         "local_port_range",
         "low_speed_limit",
         "low_speed_time",
+        "maxconnects",
         "method",
         "opensocket",
         "origin_key",
@@ -165,7 +170,7 @@ class Config:
 
     def __init__(self, opts: dict[int, Any]) -> None:
         raw_url = opts.get(URL)
-        if not raw_url:
+        if raw_url is None:
             raise CurlError(C.E_URL_MALFORMAT, "No URL set")
         default_scheme = opts.get(DEFAULT_PROTOCOL) or None
         url = parse_url(str(raw_url), default_scheme=default_scheme)
@@ -210,13 +215,20 @@ class Config:
         ua = opts.get(USERAGENT)
         if ua is None:
             ua = DEFAULT_USER_AGENT
-        extra_defaults: list[tuple[str, str]] = [("Accept", "*/*")]
-        if body is not None and method == "POST":
+        extra_defaults: list[tuple[str, str]] = []
+        auth = _basic_auth(opts, url)
+        if auth is not None:
+            extra_defaults.append(("Authorization", auth))
+        extra_defaults.append(("Accept", "*/*"))
+        if body is not None:
+            # libcurl adds the form type whenever POSTFIELDS is used, whatever the method.
             extra_defaults.append(("Content-Type", "application/x-www-form-urlencoded"))
         head = build_request_head(
             method,
             url.target(),
-            url.host_header(),
+            url.host,
+            port=url.port,
+            default_port=default_port(url.scheme),
             http10=self.http10,
             user_headers=user_headers,
             default_headers=extra_defaults,
@@ -269,6 +281,7 @@ class Config:
         dct = opts.get(DNS_CACHE_TIMEOUT)
         self.dns_cache_timeout = 60 if dct is None else int(dct)
         self.failonerror = bool(opts.get(FAILONERROR))
+        self.maxconnects = int(opts.get(MAXCONNECTS) or 0)
         bs = opts.get(BUFFERSIZE)
         self.buffersize = (
             DEFAULT_BUFFERSIZE if not bs else max(1024, min(int(bs), 10 * 1024 * 1024))
@@ -286,6 +299,40 @@ class Config:
             self.family,
             tuple(opts.get(CONNECT_TO) or ()),
         )
+
+
+USERPWD = num("USERPWD")
+USERNAME = num("USERNAME")
+PASSWORD = num("PASSWORD")
+HTTPAUTH = num("HTTPAUTH")
+_AUTH_BASIC = 1
+
+
+def _basic_auth(opts: dict[int, Any], url: Url) -> str | None:
+    """The Authorization value for Basic auth (libcurl's default CURLOPT_HTTPAUTH), or None.
+
+    Credentials come from USERNAME/PASSWORD, USERPWD ("user:password"), or the URL's userinfo
+    (percent-decoded), in libcurl's order of precedence. Other schemes (Digest, ...) belong to
+    the authentication layer; with only those allowed nothing is sent here.
+    """
+    httpauth = opts.get(HTTPAUTH)
+    if httpauth is not None and not (httpauth & _AUTH_BASIC):
+        return None
+    user = opts.get(USERNAME)
+    password = opts.get(PASSWORD)
+    userpwd = opts.get(USERPWD)
+    if user is None and userpwd is not None:
+        user, _, rest = str(userpwd).partition(":")
+        if password is None and _:
+            password = rest
+    if user is None and url.user is not None:
+        user = unquote(url.user, encoding="latin-1")
+        if password is None and url.password is not None:
+            password = unquote(url.password, encoding="latin-1")
+    if user is None:
+        return None
+    token = f"{user}:{password or ''}".encode("latin-1", "replace")
+    return "Basic " + base64.b64encode(token).decode("ascii")
 
 
 def _with_port(url: Url, port: int) -> str:

@@ -136,6 +136,7 @@ class MultiEngine:
         self.buf = bytearray(0)
         self.view = memoryview(self.buf)
         self.trace: list[str] | None = None
+        self.easy_pool = False  # the private multi of Curl.perform
 
     def __repr__(self) -> str:
         return (
@@ -445,30 +446,42 @@ class MultiEngine:
         """Advance `t` as far as it goes; failures end it with their code."""
         try:
             if t.expires:
+                # Deadlines that passed fire now: fatal ones raise, the others (run now, happy
+                # eyeballs, speed check) are dropped before the run can set new ones.
                 self._check_timeouts(t, now)
-            st = t.state
-            if st == S.INIT:
-                self._start(t, now)
+                self.deadlines.clear_expired(t, now)
+            while True:
                 st = t.state
-            if st == S.PENDING:
-                return
-            if st == S.RESOLVING:
-                self._resolving(t, now)
-                st = t.state
-            if st == S.CONNECTING:
-                self._connecting(t, now)
-                st = t.state
-            if st == S.PERFORMING:
+                if st == S.INIT:
+                    self._start(t, now)
+                    st = t.state
+                if st == S.PENDING:
+                    return
+                if st == S.RESOLVING:
+                    self._resolving(t, now)
+                    st = t.state
+                if st == S.CONNECTING:
+                    self._connecting(t, now)
+                    st = t.state
+                if st != S.PERFORMING:
+                    break
                 self._performing(t, now)
+                if t.state != S.RESOLVING:  # RESOLVING again: a retry on a fresh connection
+                    break
+            cfg = t.cfg
+            if (
+                cfg is not None
+                and t.state in S.LIVE
+                and (cfg.progress is not None or cfg.progress_old is not None)
+            ):
+                self._progress(t)
         except CurlError as err:
             self._fail(t, err, now)
             return
         if t.state in S.LIVE:
             self._set_pollset(t)
-            deadlines = self.deadlines
-            deadlines.clear_expired(t, now)
             if t.deadline is None and t.expires:
-                deadlines.requeue(t)
+                self.deadlines.requeue(t)
 
     def _fail(self, t: Transfer, err: CurlError, now: float) -> None:
         cause = err.__cause__
@@ -533,8 +546,8 @@ class MultiEngine:
         t.ls_bytes = t.size_dl + t.size_ul
         if speed < cfg.low_speed_limit:
             if not t.ls_slow_since:
-                t.ls_slow_since = now - elapsed
-            elif now - t.ls_slow_since >= cfg.low_speed_time:
+                t.ls_slow_since = now - elapsed  # slow since the start of this sample
+            if now - t.ls_slow_since >= cfg.low_speed_time:
                 raise CurlError(
                     C.E_OPERATION_TIMEDOUT,
                     f"Operation too slow. Less than {cfg.low_speed_limit} bytes/sec transferred"
@@ -613,10 +626,11 @@ class MultiEngine:
         t.local_port = conn.local_port
         self.fd_map[conn.fd] = conn
         if reused:
-            self._info(
-                t,
-                f"Re-using existing connection with host {t.cfg.url.host if t.cfg else ''}",
-            )
+            cfg = t.cfg
+            if cfg is not None and cfg.verbose:
+                self._info(
+                    t, f"Reusing existing {cfg.url.scheme}: connection with host {cfg.url.host}"
+                )
             t.t_namelookup = t.t_connect = now - t.t_start
         self._begin_request(t, now)
 
@@ -766,10 +780,15 @@ class MultiEngine:
         assert connector is not None
         cfg = t.cfg
         assert cfg is not None
-        sock = connector.step(now)
+        try:
+            sock = connector.step(now)
+        except CurlError:
+            t.os_errno = connector.os_errno
+            raise
         if cfg.verbose:
             for line in connector.log:
-                self._info(t, line)
+                if not line.startswith("Connected to "):  # said below, in 8.23's words
+                    self._info(t, line)
             connector.log.clear()
         if sock is None:
             fds = connector.pollset()
@@ -801,12 +820,14 @@ class MultiEngine:
             conn.primary_ip = peer
         t.t_connect = now - t.t_start
         t.t_appconnect = 0.0
+        if cfg.verbose:
+            self._info(
+                t,
+                f"Established connection to {cfg.url.host} ({conn.primary_ip} port"
+                f" {conn.primary_port}) from {conn.local_ip} port {conn.local_port} ",
+            )
+            self._info(t, "using HTTP/1.x")
         self._attach(t, conn, now, reused=False)
-        self._info(
-            t,
-            f"Connected to {cfg.url.host} ({conn.primary_ip}) port {conn.primary_port}"
-            f" (#{conn.id})",
-        )
         self._move(t, S.PERFORMING)
 
     # -- PERFORMING
@@ -866,6 +887,7 @@ class MultiEngine:
                 self._debug(t, INFO_HEADER_OUT, cfg.head_bytes)
                 if cfg.body:
                     self._debug(t, INFO_DATA_OUT, cfg.body)
+                self._info(t, "Request completely sent off")
             if cfg.server_response_timeout:
                 self.deadlines.set(t, T.SERVER_RESPONSE, now + cfg.server_response_timeout)
             # The answer cannot be there yet: wait for POLL_IN instead of a recv that would
@@ -923,8 +945,6 @@ class MultiEngine:
                     return
             if n < bufsize:
                 break
-        if cfg.progress is not None or cfg.progress_old is not None:
-            self._progress(t)
 
     def _process(self, t: Transfer, events: list[Head | Body | End], now: float) -> None:
         """Deliver parser events to the application's callbacks, in order."""
@@ -970,6 +990,8 @@ class MultiEngine:
                 parser = t.parser
                 # Bytes after the response (an unsolicited extra) make the connection unusable.
                 t.keep_alive = ev.keep_alive and not (parser is not None and parser.leftover)
+                if cfg.progress is not None or cfg.progress_old is not None:
+                    self._progress(t)  # the final update; it may still abort (42)
                 self._finish(t, C.E_OK, "", now)
                 return
 
@@ -986,6 +1008,8 @@ class MultiEngine:
         cfg = t.cfg
         assert cfg is not None
         t.header_size += head.size
+        # libcurl has parsed the status line before HEADERFUNCTION sees it.
+        t.response_code = head.status
         fn = cfg.header_fn
         verbose = cfg.verbose
         for line in head.lines:
@@ -1013,9 +1037,10 @@ class MultiEngine:
             r = fn(data)
         except Exception as exc:
             t.exc = exc
+            # pycurl answers libcurl with 0 when the callback raised
             raise CurlError(
                 C.E_WRITE_ERROR,
-                f"Failure writing output to destination, passed {len(data)} returned -1",
+                f"Failure writing output to destination, passed {len(data)} returned 0",
             ) from exc
         if r is None or r == len(data) or r == WRITEFUNC_PAUSE:
             return r
@@ -1031,7 +1056,7 @@ class MultiEngine:
             t.exc = exc
             raise CurlError(
                 C.E_WRITE_ERROR,
-                f"Failure writing output to destination, passed {len(line)} returned -1",
+                f"Failure writing output to destination, passed {len(line)} returned 0",
             ) from exc
         if r is None or r == len(line):
             return
@@ -1081,7 +1106,6 @@ class MultiEngine:
         t.num_connects += 1
         self.deadlines.set(t, T.CONNECT, now + cfg.connect_timeout)
         self._move(t, S.RESOLVING)
-        self.deadlines.set(t, T.RUN_NOW, now)
 
     # ------------------------------------------------------------------ ending
 
@@ -1143,11 +1167,19 @@ class MultiEngine:
         cfg = t.cfg
         if keep and conn.sock is not None and cfg is not None and not cfg.forbid_reuse:
             conn.idle_since = now
-            limit = self.maxconnects if self.maxconnects > 0 else max(4 * len(self.transfers), 5)
+            limit = self.maxconnects
+            if limit <= 0:
+                # libcurl: without M_MAXCONNECTS the pool holds 4 per added handle; an easy
+                # handle's own pool (Curl.perform) holds CURLOPT_MAXCONNECTS, default 5.
+                limit = cfg.maxconnects if self.easy_pool else 4 * len(self.transfers)
+                limit = limit or 5
             for old in self.pool.put_idle(conn, limit):
                 self._close_conn(old, now)
             if cfg.verbose:
-                self._info(t, f"Connection #{conn.id} to host {cfg.url.host} left intact")
+                self._info(
+                    t,
+                    f"Connection #{conn.id} to host {cfg.url.authority()} left intact",
+                )
         else:
             self._close_conn(conn, now)
 
@@ -1256,7 +1288,11 @@ class MultiEngine:
 
 
 def _ret(r: Any) -> str:
-    return str(r) if isinstance(r, int) else "-1"
+    """A write callback's return value as libcurl saw it: pycurl passes ints as size_t
+    (so -1 prints as 2**64-1), bools as 0/1, and anything else as 0."""
+    if isinstance(r, int):
+        return str(int(r) % (1 << 64))
+    return "0"
 
 
 class CurlSockAddr(NamedTuple):
