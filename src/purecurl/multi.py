@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import select as _select
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from purecurl import _codes as C
 from purecurl._errors import error
 from purecurl._options import MULTI_CONSTANTS, MULTI_OPTIONS, check_multi_value
+from purecurl.easy import Curl
 from purecurl.engine.multi import MultiAborted, MultiEngine
 from purecurl.engine.transfer import Transfer
-
-if TYPE_CHECKING:
-    from purecurl.easy import Curl
 
 _MOPT = {o.name: o.number for o in MULTI_OPTIONS.values()}
 M_SOCKETFUNCTION = _MOPT["M_SOCKETFUNCTION"]
@@ -87,11 +85,11 @@ class CurlMulti:
         if self._closed:
             raise error(f"cannot invoke {what}() - no multi handle")
 
-    def _call(self, eng: MultiEngine, fn: Callable[[], Any], failure: str) -> Any:
+    def _call(self, eng: MultiEngine, failure: str, fn: Callable[..., Any], *args: Any) -> Any:
         """Run an engine entry point with the re-entrancy guard, mapping aborts to errors."""
         eng.busy = True
         try:
-            return fn()
+            return fn(*args)
         except MultiAborted as exc:
             raise error(C.E_MULTI_ABORTED_BY_CALLBACK, failure) from exc.cause
         finally:
@@ -136,8 +134,6 @@ class CurlMulti:
     # -- handles
     def add_handle(self, curl: Curl) -> None:
         """Add an easy handle; schedules it and calls the timer callback (rule 1, 21)."""
-        from purecurl.easy import Curl
-
         if not isinstance(curl, Curl):
             raise TypeError("invalid arguments to add_handle")
         if self._closed:
@@ -156,11 +152,7 @@ class CurlMulti:
         if share is not None:
             share._attach(eng)
         try:
-            self._call(
-                eng,
-                lambda: eng.add(t),
-                "curl_multi_add_handle() failed due to internal errors",
-            )
+            self._call(eng, "curl_multi_add_handle() failed due to internal errors", eng.add, t)
         except error:
             if t not in eng.transfers:
                 del self._handles[curl]
@@ -178,7 +170,7 @@ class CurlMulti:
             raise error("curl object not on this multi-stack")
         eng = self._guard("remove_handle")
         try:
-            self._call(eng, lambda: eng.remove(t), "remove_handle failed")
+            self._call(eng, "remove_handle failed", eng.remove, t)
         finally:
             del self._handles[curl]
             curl.__dict__["_multi"] = None
@@ -190,7 +182,7 @@ class CurlMulti:
         """curl_multi_perform: returns (E_MULTI_OK, running_handles)."""
         self._check_open("perform")
         eng = self._guard("perform")
-        running: int = self._call(eng, eng.perform, "perform failed")
+        running: int = self._call(eng, "perform failed", eng.perform)
         return C.E_MULTI_OK, running
 
     def socket_action(self, fd: int, ev_bitmask: int) -> tuple[int, int]:
@@ -198,7 +190,7 @@ class CurlMulti:
         self._check_open("socket_action")
         eng = self._guard("socket_action")
         running: int = self._call(
-            eng, lambda: eng.socket_action(fd, ev_bitmask), "multi_socket_action failed"
+            eng, "multi_socket_action failed", eng.socket_action, fd, ev_bitmask
         )
         return C.E_MULTI_OK, running
 
@@ -211,12 +203,12 @@ class CurlMulti:
         )
         self._check_open("socket_all")
         eng = self._guard("socket_all")
-        running: int = self._call(eng, eng.socket_all, "perform failed")
+        running: int = self._call(eng, "perform failed", eng.socket_all)
         return C.E_MULTI_OK, running
 
     def _guarded_pause(self, t: Transfer, bitmask: int) -> None:
         eng: MultiEngine = self._engine
-        self._call(eng, lambda: eng.pause(t, bitmask), "pause failed")
+        self._call(eng, "pause failed", eng.pause, t, bitmask)
 
     def timeout(self) -> int:
         """curl_multi_timeout in ms: 0 = act now, -1 = no timer (rule 24)."""
