@@ -331,7 +331,8 @@ class Curl:
         if multi is not None and not eng.busy:
             multi._guarded_pause(t, bitmask)
             return
-        eng.pause(t, bitmask)
+        # From inside a callback: the engine announces the change when the callback returns.
+        eng.pause(t, bitmask, not eng.busy)
 
     def unpause(self) -> None:
         """pause(PAUSE_CONT)."""

@@ -78,6 +78,8 @@ class CurlMulti:
     def _guard(self, what: str) -> MultiEngine:
         eng: MultiEngine = self._engine
         if eng.busy:
+            if what in ("add_handle", "remove_handle"):
+                raise error("cannot add/remove handle - multi_perform() already running")
             raise error(f"cannot invoke {what}() - multi_perform() is currently running")
         return eng
 
@@ -199,7 +201,7 @@ class CurlMulti:
         import warnings
 
         warnings.warn(
-            "socket_all() is deprecated, use socket_action()", DeprecationWarning, stacklevel=2
+            "socket_all is deprecated; use socket_action", DeprecationWarning, stacklevel=2
         )
         self._check_open("socket_all")
         eng = self._guard("socket_all")
@@ -208,7 +210,7 @@ class CurlMulti:
 
     def _guarded_pause(self, t: Transfer, bitmask: int) -> None:
         eng: MultiEngine = self._engine
-        self._call(eng, "pause failed", eng.pause, t, bitmask)
+        self._call(eng, "pause failed", eng.pause, t, bitmask, True)
 
     def timeout(self) -> int:
         """curl_multi_timeout in ms: 0 = act now, -1 = no timer (rule 24)."""

@@ -340,8 +340,12 @@ class MultiEngine:
             out.append(t)
         return out
 
-    def pause(self, t: Transfer, bitmask: int) -> None:
-        """curl_easy_pause for a transfer of this multi; may deliver held data at once."""
+    def pause(self, t: Transfer, bitmask: int, announce: bool = False) -> None:
+        """curl_easy_pause for a transfer of this multi; may deliver held data at once.
+
+        With `announce` (called from outside any callback) the new interest and the timer
+        (0: the transfer wants to run) reach the callbacks before this returns (rule 13).
+        """
         old = t.paused
         t.paused = bitmask & (PAUSE_RECV | PAUSE_SEND)
         if t.state not in S.LIVE or old == t.paused:
@@ -357,9 +361,10 @@ class MultiEngine:
         if t.state in S.LIVE:
             self._set_pollset(t)
             self.deadlines.set(t, T.RUN_NOW, now)
-        if not self.busy:
+        if announce:
             self.table.flush()
             self._update_timer(now)
+            self._check_abort()
 
     def close(self) -> None:
         """Close every connection (the pool shutdown): REMOVE callbacks may fire (rule 22)."""
