@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from purecurl import _codes as C
 from purecurl import _consts as K
 from purecurl._errors import CurlError, error
+from purecurl._object import PycurlObject
 from purecurl._options import (
     CURL_CONSTANTS,
     EASY_OPTIONS,
@@ -132,7 +133,7 @@ _GETINFO: dict[int, Callable[[Transfer], Any]] = {
 }
 
 
-class Curl:
+class Curl(PycurlObject):
     """An easy handle, as pycurl's `pycurl.Curl`."""
 
     def __init__(self) -> None:
@@ -150,25 +151,6 @@ class Curl:
         d["_share"] = None
 
     # -- arbitrary attributes, pycurl style
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return CURL_CONSTANTS[name]
-        except KeyError:
-            raise AttributeError(f"trying to obtain a non-existing attribute: {name}") from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Instances take arbitrary attributes, as pycurl's do.
-        object.__setattr__(self, name, value)
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("Curl objects do not support serialization")
-
-    def __copy__(self) -> NoReturn:
-        raise TypeError("Curl objects do not support serialization")
-
-    def __deepcopy__(self, memo: Any) -> NoReturn:
-        raise TypeError("Curl objects do not support serialization")
-
     def __enter__(self) -> Curl:
         return self
 
@@ -425,5 +407,4 @@ def _default_info(kind: str) -> Any:
     return 0
 
 
-for _name, _value in CURL_CONSTANTS.items():
-    setattr(Curl, _name, _value)
+Curl._export_constants(CURL_CONSTANTS)

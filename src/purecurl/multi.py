@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import select as _select
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 from purecurl import _codes as C
 from purecurl._errors import error
+from purecurl._object import PycurlObject
 from purecurl._options import MULTI_CONSTANTS, MULTI_OPTIONS, check_multi_value
 from purecurl.easy import Curl
 from purecurl.engine.multi import MultiAborted, MultiEngine
@@ -30,7 +31,7 @@ M_PIPELINING = _MOPT["M_PIPELINING"]
 M_MAX_CONCURRENT_STREAMS = _MOPT.get("M_MAX_CONCURRENT_STREAMS", 16)
 
 
-class CurlMulti:
+class CurlMulti(PycurlObject):
     """A multi handle, as pycurl's `pycurl.CurlMulti`."""
 
     def __init__(self, *, close_handles: bool = False) -> None:
@@ -42,25 +43,6 @@ class CurlMulti:
         d["_socket_fn"] = None
         d["_timer_fn"] = None
         d["_opts"] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return MULTI_CONSTANTS[name]
-        except KeyError:
-            raise AttributeError(f"trying to obtain a non-existing attribute: {name}") from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Instances take arbitrary attributes, as pycurl's do.
-        object.__setattr__(self, name, value)
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("CurlMulti objects do not support serialization")
-
-    def __copy__(self) -> NoReturn:
-        raise TypeError("CurlMulti objects do not support serialization")
-
-    def __deepcopy__(self, memo: Any) -> NoReturn:
-        raise TypeError("CurlMulti objects do not support serialization")
 
     def __contains__(self, curl: object) -> bool:
         return curl in self._handles
@@ -303,5 +285,4 @@ def _as_int(value: object, default: int) -> int:
     return value if isinstance(value, int) and value else default
 
 
-for _name, _value in MULTI_CONSTANTS.items():
-    setattr(CurlMulti, _name, _value)
+CurlMulti._export_constants(MULTI_CONSTANTS)

@@ -9,9 +9,10 @@ data (cookies, TLS sessions, a shared connection pool); README's option table sa
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from purecurl._errors import error
+from purecurl._object import PycurlObject
 from purecurl._options import (
     SHARE_CONSTANTS,
     SHARE_OPTIONS,
@@ -33,7 +34,7 @@ _KNOWN_DATA = frozenset(
 )
 
 
-class CurlShare:
+class CurlShare(PycurlObject):
     """A share handle."""
 
     def __init__(self) -> None:
@@ -41,25 +42,6 @@ class CurlShare:
         d["_shared"] = set()
         d["_dns"] = DnsCache()
         d["_closed"] = False
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return SHARE_CONSTANTS[name]
-        except KeyError:
-            raise AttributeError(f"trying to obtain a non-existing attribute: {name}") from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Instances take arbitrary attributes, as pycurl's do.
-        object.__setattr__(self, name, value)
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("CurlShare objects do not support serialization")
-
-    def __copy__(self) -> NoReturn:
-        raise TypeError("CurlShare objects do not support serialization")
-
-    def __deepcopy__(self, memo: Any) -> NoReturn:
-        raise TypeError("CurlShare objects do not support serialization")
 
     def __enter__(self) -> CurlShare:
         return self
@@ -95,5 +77,4 @@ class CurlShare:
 
 register_class(Kind.SHARE, CurlShare)
 
-for _name, _value in SHARE_CONSTANTS.items():
-    setattr(CurlShare, _name, _value)
+CurlShare._export_constants(SHARE_CONSTANTS)

@@ -597,9 +597,13 @@ class MultiEngine:
                     self.pending.append(t)
                 return
             self._close_conn(victim, now)
-        conn = Connection(self.next_conn_id, cfg.origin_key, host_key)
+        self._open_connection(t, cfg, now)
+
+    def _open_connection(self, t: Transfer, cfg: Config, now: float) -> None:
+        """Give `t` a new connection (counted by the pool at once) and start resolving."""
+        conn = Connection(self.next_conn_id, cfg.origin_key, cfg.host_key)
         self.next_conn_id += 1
-        pool.opened(conn)
+        self.pool.opened(conn)
         conn.owner = t
         t.conn = conn
         t.num_connects += 1
@@ -1102,15 +1106,7 @@ class MultiEngine:
         t.size_dl = t.header_size = 0
         cfg = t.cfg
         assert cfg is not None
-        host_key = cfg.host_key
-        newconn = Connection(self.next_conn_id, cfg.origin_key, host_key)
-        self.next_conn_id += 1
-        self.pool.opened(newconn)
-        newconn.owner = t
-        t.conn = newconn
-        t.num_connects += 1
-        self.deadlines.set(t, T.CONNECT, now + cfg.connect_timeout)
-        self._move(t, S.RESOLVING)
+        self._open_connection(t, cfg, now)
 
     # ------------------------------------------------------------------ ending
 
