@@ -82,10 +82,6 @@ def test_perform_error_shape(curl: Any, mod: Any, dead_port: int) -> None:
     assert message.startswith("Failed to connect to 127.0.0.1")
 
 
-@pytest.mark.purecurl_xfail(
-    reason="engine: message is 'Failed to connect to H port P after N ms: Couldn't connect to"
-    " server' (transport/connect.py:433); libcurl 8.23 says 'H:P' and 'Could not connect'"
-)
 def test_refused_message_as_libcurl_8_23(curl: Any, mod: Any, dead_port: int) -> None:
     """libcurl 8.23 (observed with pycurl): the text of a refused connect."""
     curl.setopt(mod.URL, f"http://127.0.0.1:{dead_port}/")

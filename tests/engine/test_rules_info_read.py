@@ -70,11 +70,6 @@ def test_error_tuple(
     assert re.search(r"after \d+ ms: ", message)
 
 
-@pytest.mark.pure_xfail(
-    reason="transport: connect failure text is libcurl < 8.x style ('127.0.0.1 port N', "
-    "\"Couldn't connect\"); 8.23 says '127.0.0.1:N' and 'Could not connect to server' "
-    "(transport/connect.py:433-438)"
-)
 def test_connect_refused_message_is_libcurl_8(
     mod: ModuleType, recorders: Recorders, handles: Handles
 ) -> None:

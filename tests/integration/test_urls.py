@@ -63,10 +63,6 @@ def test_percent_encoding_kept(mod: ModuleType, server: HttpServer) -> None:
     assert server.requests[0].target == target
 
 
-@pytest.mark.pure_xfail(
-    reason="proto/url.py: percent-encodings in the path are kept in lower case; libcurl's "
-    "urlapi normalises their hex digits to upper case in the path (not in the query)"
-)
 def test_percent_encoding_case_normalised_in_path(mod: ModuleType, server: HttpServer) -> None:
     """libcurl 8.23 upper-cases the hex digits of %XX in the path only (RFC 3986 6.2.2.1);
     invalid escapes and the query stay as written."""
@@ -99,20 +95,12 @@ def test_malformed_url(mod: ModuleType, url: str, message: str) -> None:
     assert (out.code, out.message) == (3, message)
 
 
-@pytest.mark.pure_xfail(
-    reason="proto/url.py: a space in the host gives 'Malformed input to a URL function'; "
-    "libcurl 8.23 says 'URL rejected: Bad hostname'"
-)
 def test_bad_hostname_message(mod: ModuleType) -> None:
     """A host with a space: 3, "URL rejected: Bad hostname" (urlapi.c hostname_check)."""
     out = fetch(mod, "http://exa mple.com/")
     assert (out.code, out.message) == (3, "URL rejected: Bad hostname")
 
 
-@pytest.mark.pure_xfail(
-    reason="proto/url.py: 'http://' gives 'URL rejected: No host part in the URL'; libcurl "
-    "8.23 (pycurl) says 'URL rejected: No host present'"
-)
 def test_no_host_message(mod: ModuleType) -> None:
     """'http://' has no host: 3, "URL rejected: No host present" as libcurl 8.23 reports."""
     out = fetch(mod, "http://")

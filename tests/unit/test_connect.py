@@ -122,7 +122,7 @@ def test_refused_port_is_code_7_with_libcurl_message(closer: Closer) -> None:
         drive(conn)
     assert info.value.code == E_COULDNT_CONNECT
     assert re.fullmatch(
-        rf"Failed to connect to localhost port {port} after \d+ ms: Couldn't connect to server",
+        rf"Failed to connect to localhost:{port} after \d+ ms: Could not connect to server",
         info.value.message,
     )
     assert conn.os_errno == errno.ECONNREFUSED
@@ -315,9 +315,19 @@ def test_empty_address_list_fails(closer: Closer) -> None:
     with pytest.raises(CurlError) as info:
         conn.step(0.5)
     assert info.value.code == E_COULDNT_CONNECT
+    # libcurl 8.23 (checked with pycurl 7.49.0): host:port, curl_easy_strerror() of the code.
     assert (
-        info.value.message
-        == "Failed to connect to h port 1 after 500 ms: Couldn't connect to server"
+        info.value.message == "Failed to connect to h:1 after 500 ms: Could not connect to server"
+    )
+
+
+def test_ipv6_host_is_named_without_brackets(closer: Closer) -> None:
+    # pycurl 7.49.0 / libcurl 8.23 on http://[::1]:1/ says "Failed to connect to ::1:1 ...".
+    conn = TcpConnector([], 0.0, close_socket=closer, host="::1", port=1)
+    with pytest.raises(CurlError) as info:
+        conn.step(0.0)
+    assert (
+        info.value.message == "Failed to connect to ::1:1 after 0 ms: Could not connect to server"
     )
 
 
@@ -333,7 +343,10 @@ def test_bind_failure_is_code_45(listener: socket.socket, closer: Closer, interf
     with pytest.raises(CurlError) as info:
         conn.step(0.0)
     assert info.value.code == E_INTERFACE_FAILED
-    assert "Failed binding local connection end" in info.value.message
+    # pycurl 7.49.0 / libcurl 8.23 with INTERFACE "if!nosuchif0", "192.0.2.77", "host!x.invalid"
+    assert info.value.message == (
+        f"Failed to connect to h:{port} after 0 ms: Failed binding local connection end"
+    )
     assert len(closer.closed) == 1
     assert any(line.startswith(("bind failed", "Couldn't bind")) for line in conn.log)
 

@@ -103,29 +103,43 @@ def default_port(scheme: str) -> int:
     return _DEFAULT_PORTS.get(scheme, 0)
 
 
-# CURLUcode numbers (include/curl/urlapi.h) and curl_url_strerror() texts (lib/strerror.c).
+# CURLUcode numbers (include/curl/urlapi.h) and curl_url_strerror() texts of libcurl 8.23
+# (lib/strerror.c). Since libcurl 8.x a control byte or space is refused by the part it is in,
+# so each part has its own code.
 _UC_MALFORMED_INPUT = 3
 _UC_BAD_PORT_NUMBER = 4
 _UC_UNSUPPORTED_SCHEME = 5
 _UC_USER_NOT_ALLOWED = 8
 _UC_NO_HOST = 14
 _UC_BAD_FILE_URL = 19
+_UC_BAD_FRAGMENT = 20
 _UC_BAD_HOSTNAME = 21
 _UC_BAD_IPV6 = 22
+_UC_BAD_PASSWORD = 24
+_UC_BAD_PATH = 25
+_UC_BAD_QUERY = 26
 _UC_BAD_SCHEME = 27
 _UC_BAD_SLASHES = 28
+_UC_BAD_USER = 29
+_UC_BAD_BACKSLASH = 32
 
 _UC_TEXT: dict[int, str] = {
     _UC_MALFORMED_INPUT: "Malformed input to a URL function",
     _UC_BAD_PORT_NUMBER: "Port number was not a decimal number between 0 and 65535",
     _UC_UNSUPPORTED_SCHEME: "Unsupported URL scheme",
     _UC_USER_NOT_ALLOWED: "Credentials was passed in the URL when prohibited",
-    _UC_NO_HOST: "No host part in the URL",
+    _UC_NO_HOST: "No host present",
     _UC_BAD_FILE_URL: "Bad file:// URL",
+    _UC_BAD_FRAGMENT: "Bad fragment",
     _UC_BAD_HOSTNAME: "Bad hostname",
     _UC_BAD_IPV6: "Bad IPv6 address",
+    _UC_BAD_PASSWORD: "Bad password",
+    _UC_BAD_PATH: "Bad path",
+    _UC_BAD_QUERY: "Bad query",
     _UC_BAD_SCHEME: "Bad scheme",
     _UC_BAD_SLASHES: "Unsupported number of slashes following scheme",
+    _UC_BAD_USER: "Bad user",
+    _UC_BAD_BACKSLASH: "Found a backslash where a forward slash was expected",
 }
 
 
@@ -169,18 +183,24 @@ class Url:
     query: str | None
     """Query without "?"; "" when the URL ends in a bare "?"; None when there is none."""
     fragment: str | None
-    """Fragment without "#"; None when absent or empty. Never sent in a request."""
+    """Fragment without "#"; "" when the URL ends in a bare "#"; None when there is none.
+    Never sent in a request."""
     is_ipv6: bool
 
     def target(self) -> str:
         """Return the origin-form request-target: path, then "?" and the query if there is one.
 
-        An empty query gives a trailing "?": libcurl 8.8 to 8.20 dropped it, which curl PR
-        #21584 (issue #21544) undid for requests; the "?" is kept here as that fix does.
+        lib/url.c reads the path with `curl_url_get(CURLUPART_PATH, CURLU_URLENCODE)`, which
+        writes every %xx with upper-case hex digits and encodes bytes above 0x7f; the query is
+        read with CURLU_GET_EMPTY and sent as it is (an empty query gives a trailing "?", as
+        curl PR #21584 restored).
         """
+        path = self.path
+        if not path.isascii() or "%" in path:
+            path = _TARGET_ENCODE.sub(_target_char, path)
         if self.query is None:
-            return self.path
-        return f"{self.path}?{self.query}"
+            return path
+        return f"{path}?{self.query}"
 
     def host_header(self) -> str:
         """Return the Host header value libcurl sends (lib/http.c): the host, IPv6 in brackets
@@ -197,41 +217,51 @@ class Url:
         return f"{host}:{self.port}"
 
     def url(self) -> str:
-        """Return the URL as CURLINFO_EFFECTIVE_URL shows it: `curl_url_get(CURLUPART_URL, 0)`.
+        """Return the URL as CURLINFO_EFFECTIVE_URL shows it in libcurl 8.23.
 
-        That keeps the credentials, an explicit port (even the default one), a non-empty query
-        and the fragment; it drops an empty query's "?". A file: URL is "file://" + path +
-        fragment, without the query, as urlapi.c prints it.
+        That is `curl_url_get(CURLUPART_URL, CURLU_GET_EMPTY)` after the credentials were
+        taken out of the handle: no user or password, an explicit port kept (even the default
+        one), "?" and "#" kept even when empty. A file: URL is "file://" + path, query and
+        fragment.
         """
+        return self._compose(False)
+
+    def _compose(self, credentials: bool) -> str:
         frag = "" if self.fragment is None else "#" + self.fragment
+        query = "" if self.query is None else "?" + self.query
         if self.scheme == "file":
-            return f"file://{self.path}{frag}"
-        if self.user is None and self.password is None:
-            userinfo = ""
-        elif self.password is None:
-            userinfo = f"{self.user}@"
-        else:
-            userinfo = f"{self.user or ''}:{self.password}@"
+            return f"file://{self.path}{query}{frag}"
+        userinfo = ""
+        if credentials and (self.user is not None or self.password is not None):
+            if self.password is None:
+                userinfo = f"{self.user}@"
+            else:
+                userinfo = f"{self.user or ''}:{self.password}@"
         if self.is_ipv6:
             host = f"[{self.host}%25{self.zone}]" if self.zone else f"[{self.host}]"
         else:
             host = self.host
         port = f":{self.port}" if self.explicit_port else ""
-        query = f"?{self.query}" if self.query else ""
         return f"{self.scheme}://{userinfo}{host}{port}{self.path}{query}{frag}"
 
 
 # --- scanning tables -----------------------------------------------------------------------------
 
-# junkscan(): bytes 0x01-0x1f and 0x7f (and 0x00, which ends a C string) are never allowed.
-_JUNK = re.compile(r"[\x00-\x1f\x7f]")
 # Curl_is_absolute_url(): RFC 3986 section 3.1 scheme, at most MAX_SCHEME_LEN (40) letters.
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,39}:")
 # The authority ends at the first of these (urlapi.c: strcspn(hostp, "/?#")).
 _AUTHORITY_END = re.compile(r"[/?#]")
+# Bytes no part of a URL may hold (libcurl 8.x checks each part on its own, and a space only
+# when CURLU_ALLOW_SPACE is not set).
+_CTRL = re.compile(r"[\x00-\x1f\x7f]")
+_CTRL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
 # hostname_check(): characters a host name may not hold.
-_BAD_HOST_CHAR = re.compile(r"[ \r\n\t/:#?!@{}\[\]\\$'\"^`*<>=;,+&()%]")
+_BAD_HOST_CHAR = re.compile(r"[\x00-\x20\x7f/:#?!@{}\[\]\\$'\"^`*<>=;,+&()%|]")
+# An IPv6 zone id may hold RFC 3986 unreserved characters and non-ASCII bytes.
+_BAD_ZONE_CHAR = re.compile(r"[^A-Za-z0-9._~\-\x80-\U0010ffff]")
+_CTRL_ONLY = re.compile(r"[\x00-\x1f]")
 _PERCENT_HEX = re.compile(r"%([0-9A-Fa-f]{2})")
+_LEADING_DIGITS = re.compile(r"[0-9]*")
 # The common shape, parsed by one regex before the general walk: http(s), a plain host name or
 # IPv4 address, an optional decimal port, a path and query free of junk, no fragment. Whatever
 # does not match (credentials, IPv6, %XX in the host, errors) takes the general road.
@@ -248,8 +278,12 @@ _IPV6_CHARS = frozenset("0123456789abcdefABCDEF:.")
 _OCT_DIGITS = frozenset("01234567")
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _DEC_DIGITS = frozenset("0123456789")
-# urlencode_str(): what a redirect target gets encoded: space, and every non-ASCII byte.
-_NEEDS_ENCODING = re.compile(r"[ \x80-\U0010ffff]")
+# CURLU_URLENCODE when setting a part (redirect targets): controls, space and every non-ASCII
+# byte are encoded, and an existing %xx gets upper-case hex digits.
+_SET_ENCODE = re.compile(r"%[0-9A-Fa-f]{2}|[\x00-\x20\x7f-\U0010ffff]")
+# CURLU_URLENCODE when reading the path back (the request-target): the same, minus the bytes a
+# stored path cannot hold.
+_TARGET_ENCODE = re.compile(r"%[0-9A-Fa-f]{2}|[\x80-\U0010ffff]")
 # STARTS_WITH_URL_DRIVE_PREFIX(): "c:" or "c|" then "/", "\" or the end.
 _DRIVE = re.compile(r"[A-Za-z][:|](?:[/\\]|\Z)")
 # The legacy host-name guess of CURLU_GUESS_SCHEME, urlapi.c parseurl().
@@ -263,22 +297,19 @@ _GUESSES = (
 )
 
 
-def _junkscan(url: str, allow_space: bool) -> None:
-    if len(url) > MAX_INPUT_LENGTH:
-        raise _Rejected(_UC_MALFORMED_INPUT)
-    # ASCII and printable is the common case and two C-level calls; otherwise look for the
-    # controls libcurl refuses (non-ASCII characters are allowed, like bytes >= 0x80).
-    if not (url.isascii() and url.isprintable()) and _JUNK.search(url) is not None:
-        raise _Rejected(_UC_MALFORMED_INPUT)
-    if not allow_space and " " in url:
-        # Without CURLU_ALLOW_SPACE (CURLOPT_URL never sets it) a space is malformed input.
-        raise _Rejected(_UC_MALFORMED_INPUT)
+def _junk(text: str, allow_space: bool) -> bool:
+    """True when `text` holds a control byte, or a space unless `allow_space`."""
+    # ASCII and printable is the common case and two C-level calls.
+    if text.isascii() and text.isprintable():
+        return not allow_space and " " in text
+    return (_CTRL if allow_space else _CTRL_OR_SPACE).search(text) is not None
 
 
 def _scheme_of(url: str, guess: bool) -> str | None:
     """Curl_is_absolute_url(): the lower-cased scheme, or None for a URL without one.
 
-    In guessing mode a scheme must be followed by ":/", so "host:80" is a host and a port.
+    In guessing mode a scheme must be followed by "/", so "host:80" is a host and a port (and
+    "http:\\\\host" a host "http" with a bad port).
     """
     m = _SCHEME.match(url)
     if m is None:
@@ -313,11 +344,12 @@ def _ipv4_normalize(host: str) -> str | None:
     """urlapi.c ipv4_normalize(): the dotted quad for a numeric IPv4 form, or None for a name.
 
     The inet_aton forms: "a" (32 bits), "a.b" (8.24), "a.b.c" (8.8.16), "a.b.c.d", each part
-    decimal, octal ("0" prefix) or hex ("0x" prefix). Anything else is a host name.
+    decimal, octal ("0" prefix) or hex ("0x" prefix), and one trailing dot allowed (the
+    fully qualified form). Anything else is a host name.
     """
     if _CANONICAL_IPV4.fullmatch(host) is not None:
         return host
-    parts = host.split(".")
+    parts = (host[:-1] if host[-1] == "." else host).split(".")
     if len(parts) > 4:
         return None
     nums = []
@@ -351,11 +383,14 @@ def _ipv6_parse(host: str) -> tuple[str, str | None]:
         if inner[n] != "%":
             raise _Rejected(_UC_BAD_IPV6)
         zone = inner[n + 1 :]
-        # "%25" is an encoded "%", skipped unless it is all there is ("[::1%25]" has zone "25").
-        if zone.startswith("25") and len(zone) > 2:
+        # "%25" is the encoded "%" RFC 6874 asks for; a bare "%" is accepted too. The zone is
+        # then %XX-decoded (a control byte is a bad host name) and must be 1 to 15 unreserved
+        # or non-ASCII characters (it is copied into a 16-byte buffer).
+        if zone.startswith("25"):
             zone = zone[2:]
-        # The zone id is copied into a 16-byte buffer: 1 to 15 characters.
-        if not 0 < len(zone) < 16:
+        if "%" in zone or not zone.isprintable():
+            zone = _decode_host(zone)
+        if not 0 < len(zone) < 16 or _BAD_ZONE_CHAR.search(zone) is not None:
             raise _Rejected(_UC_BAD_IPV6)
     addr = inner[:n]
     try:
@@ -363,16 +398,20 @@ def _ipv6_parse(host: str) -> tuple[str, str | None]:
     except (OSError, ValueError):
         raise _Rejected(_UC_BAD_IPV6) from None
     # libcurl writes inet_ntop()'s text back into the buffer the address came in, sized to the
-    # address: when the canonical form plus its NUL does not fit, inet_ntop fails and the address
-    # stays as written ("[::A]" stays "::A", "[::ffff:a:b]" is not turned into dotted form).
+    # address: when the canonical form does not fit, inet_ntop fails and the address stays as
+    # written ("[::ffff:a:b]" is not turned into the longer dotted form).
     canon = socket.inet_ntop(socket.AF_INET6, packed)
-    if len(canon) < len(addr):
+    if len(canon) <= len(addr):
         addr = canon
     return addr, zone
 
 
 def _decode_host(host: str) -> str:
-    """urlapi.c urldecode_host(): %XX decoded, a decoded control byte is a bad host name."""
+    """urlapi.c urldecode_host(): %XX decoded; a "%" not followed by two hex digits, or a
+    decoded control byte, is a bad host name."""
+
+    if _CTRL_ONLY.search(host) is not None:
+        raise _Rejected(_UC_BAD_HOSTNAME)
 
     def byte(m: re.Match[str]) -> str:
         c = int(m.group(1), 16)
@@ -380,25 +419,50 @@ def _decode_host(host: str) -> str:
             raise _Rejected(_UC_BAD_HOSTNAME)
         return chr(c)
 
+    # A "%" left over (not followed by two hex digits, or a decoded "%25") is then refused by
+    # hostname_check().
     return _PERCENT_HEX.sub(byte, host)
+
+
+def _check_host(host: str) -> str:
+    """A host name (not "[IPv6]"): decoded, IPv4 forms normalised, checked; returns it."""
+    if "%" in host:
+        host = _decode_host(host)
+    if host[0] in _DEC_DIGITS:
+        quad = _ipv4_normalize(host)
+        if quad is not None:
+            return quad
+    # hostname_check(): no reserved characters, and not "." or a name ending in "..": one
+    # trailing dot marks a fully qualified name, more make an empty label.
+    if _BAD_HOST_CHAR.search(host) is not None or host == "." or host.endswith(".."):
+        raise _Rejected(_UC_BAD_HOSTNAME)
+    return host
 
 
 # --- path -----------------------------------------------------------------------------------------
 
 
+def _dot_segment(seg: str) -> str:
+    # dedotdotify() takes "%2e" (either case) as a dot: "/a/%2e%2E/b" is "/b".
+    if "%" in seg and len(seg) <= 6:
+        return seg.lower().replace("%2e", ".")
+    return seg
+
+
 def _remove_dot_segments(path: str) -> str:
     """RFC 3986 section 5.2.4 on an absolute path, as urlapi.c dedotdotify() does it."""
-    if "/." not in path:
+    if "/." not in path and "/%2" not in path:
         return path
     out: list[str] = []
     segments = path.split("/")
     last = len(segments) - 1
     for i in range(1, last + 1):
         seg = segments[i]
-        if seg == ".":
+        dots = _dot_segment(seg)
+        if dots == ".":
             if i == last:
                 out.append("")  # "/a/." -> "/a/"
-        elif seg == "..":
+        elif dots == "..":
             if out:
                 out.pop()
             if i == last:
@@ -408,31 +472,41 @@ def _remove_dot_segments(path: str) -> str:
     return "/" + "/".join(out)
 
 
-def _encode_char(m: re.Match[str]) -> str:
-    ch = m.group()
-    if ch == " ":
-        return "%20"
+def _hex_bytes(ch: str) -> str:
     code = ord(ch)
     if code < 0x100:
-        return "%%%02x" % code  # noqa: UP031
-    return "".join("%%%02x" % b for b in ch.encode("utf-8"))  # noqa: UP031
+        return "%%%02X" % code  # noqa: UP031
+    return "".join("%%%02X" % b for b in ch.encode("utf-8"))  # noqa: UP031
+
+
+def _target_char(m: re.Match[str]) -> str:
+    text = m.group()
+    return text.upper() if text[0] == "%" else _hex_bytes(text)
+
+
+def _set_char_path(m: re.Match[str]) -> str:
+    text = m.group()
+    if text[0] == "%" and len(text) == 3:
+        return text.upper()
+    return _hex_bytes(text)
+
+
+def _set_char_query(m: re.Match[str]) -> str:
+    text = m.group()
+    if text == " ":
+        return "+"
+    if text[0] == "%" and len(text) == 3:
+        return text.upper()
+    return _hex_bytes(text)
 
 
 def _urlencode(text: str, query: bool) -> str:
-    """urlapi.c urlencode_str() on a path, query or fragment (relative=TRUE): non-ASCII bytes
-    become %xx (lower-case hex), a space becomes %20 before the first "?" and "+" after it."""
-    if text.isascii() and " " not in text:
+    """urlapi.c urlencode_str() as CURLU_URLENCODE applies it to a path, query or fragment:
+    controls, space and non-ASCII bytes become %XX (a space is "+" in a query), and every
+    %xx is written with upper-case hex digits."""
+    if text.isascii() and text.isprintable() and "%" not in text and " " not in text:
         return text
-    if query:
-        return _NEEDS_ENCODING.sub(_encode_char, text.replace(" ", "+"))
-    head, q, tail = text.partition("?")
-    if not q:
-        return _NEEDS_ENCODING.sub(_encode_char, head)
-    return (
-        _NEEDS_ENCODING.sub(_encode_char, head)
-        + "?"
-        + _NEEDS_ENCODING.sub(_encode_char, tail.replace(" ", "+"))
-    )
+    return _SET_ENCODE.sub(_set_char_query if query else _set_char_path, text)
 
 
 # --- the parse ------------------------------------------------------------------------------------
@@ -444,6 +518,8 @@ def _parse_common(url: str, path_as_is: bool) -> Url | None:
     if m is None:
         return None
     scheme, host, port_text, path, query = m.groups()
+    if host[-1] == ".":
+        return None  # "h..", "1.2.3.4.": the general road decides
     if host[0] in _DEC_DIGITS:
         quad = _ipv4_normalize(host)
         if quad is not None:
@@ -456,7 +532,7 @@ def _parse_common(url: str, path_as_is: bool) -> Url | None:
             return None
     if path is None or len(path) < 2:
         path = "/"
-    elif not path_as_is and "/." in path:
+    elif not path_as_is:
         path = _remove_dot_segments(path)
     return Url(
         scheme, None, None, host, None, port, port_text is not None, path, query, None, False
@@ -473,8 +549,14 @@ def _parse(
     disallow_user: bool,
     path_as_is: bool,
 ) -> Url:
-    """urlapi.c parseurl() with the CURLU flags named by the keyword arguments."""
-    _junkscan(url, allow_space)
+    """urlapi.c parseurl() with the CURLU flags named by the keyword arguments.
+
+    The parts are checked in libcurl 8.23's order: scheme and slashes, user, password, port,
+    host, then fragment, query and path; the first bad one names the error.
+    """
+    if len(url) > MAX_INPUT_LENGTH or "\x00" in url:
+        # A NUL would end libcurl's C string; past CURL_MAX_INPUT_LENGTH is refused outright.
+        raise _Rejected(_UC_MALFORMED_INPUT)
     if url.startswith("http://"):
         scheme: str | None = "http"
     elif url.startswith("https://"):
@@ -483,7 +565,7 @@ def _parse(
         scheme = _scheme_of(url, guess)
 
     if scheme == "file":
-        return _parse_file(url, encode, path_as_is)
+        return _parse_file(url, encode, allow_space, path_as_is)
 
     if scheme is not None:
         start = len(scheme) + 1
@@ -502,8 +584,6 @@ def _parse(
 
     m = _AUTHORITY_END.search(url, start)
     end = len(url) if m is None else m.start()
-    if end == start:
-        raise _Rejected(_UC_NO_HOST)
 
     # parse_authority(): userinfo, then port, then host.
     auth = url[start:end]
@@ -513,7 +593,11 @@ def _parse(
         # Curl_parse_login_details(): the user is everything before the first ":" (it may be
         # empty), the password everything after it.
         user, colon, pw = auth[:at].partition(":")
+        if _junk(user, allow_space):
+            raise _Rejected(_UC_BAD_USER)
         if colon:
+            if _junk(pw, allow_space):
+                raise _Rejected(_UC_BAD_PASSWORD)
             password = pw
         if disallow_user:
             raise _Rejected(_UC_USER_NOT_ALLOWED)
@@ -536,37 +620,36 @@ def _parse(
     else:
         colon_at = host.find(":")
     if colon_at >= 0:
-        digits = host[colon_at + 1 :]
+        port_text = host[colon_at + 1 :]
         host = host[:colon_at]
-        if not digits:
+        if not host:
+            raise _Rejected(_UC_NO_HOST)
+        digits = _LEADING_DIGITS.match(port_text).group()  # type: ignore[union-attr]
+        if digits:
+            value = digits.lstrip("0") or "0"
+            if len(value) > 5 or int(value) > 0xFFFF:
+                raise _Rejected(_UC_BAD_PORT_NUMBER)
+            port = int(value)
+        if len(digits) < len(port_text):
+            # "host:80\" is the Windows-path mistake libcurl 8.x names; other junk is a port error.
+            bad = port_text[len(digits)]
+            raise _Rejected(_UC_BAD_BACKSLASH if bad == "\\" else _UC_BAD_PORT_NUMBER)
+        if not digits and scheme is None:
             # "host:" means the default port, browser style, but only after a real scheme so
             # that "foo:" does not pass for a host name.
-            if scheme is None:
-                raise _Rejected(_UC_BAD_PORT_NUMBER)
-        else:
-            if not (digits.isascii() and digits.isdigit()):
-                raise _Rejected(_UC_BAD_PORT_NUMBER)
-            digits = digits.lstrip("0") or "0"
-            if len(digits) > 5 or int(digits) > 0xFFFF:
-                raise _Rejected(_UC_BAD_PORT_NUMBER)
-            port = int(digits)
+            raise _Rejected(_UC_BAD_PORT_NUMBER)
     if not host:
         raise _Rejected(_UC_NO_HOST)
 
     zone = None
-    is_ipv6 = False
-    if host[0] == "[":
+    is_ipv6 = host[0] == "["
+    if is_ipv6:
+        if "%" in host and _CTRL_ONLY.search(host) is not None:
+            # A host with a "%" is decoded (REJECT_CTRL) before it is looked at as IPv6.
+            raise _Rejected(_UC_BAD_HOSTNAME)
         host, zone = _ipv6_parse(host)
-        is_ipv6 = True
     else:
-        quad = _ipv4_normalize(host) if host[0] in _DEC_DIGITS else None
-        if quad is not None:
-            host = quad
-        else:
-            if "%" in host:
-                host = _decode_host(host)
-            if _BAD_HOST_CHAR.search(host) is not None:
-                raise _Rejected(_UC_BAD_HOSTNAME)
+        host = _check_host(host)
 
     if scheme is None:
         lower = host.lower()
@@ -576,7 +659,7 @@ def _parse(
                 scheme = guessed
                 break
 
-    path, query, fragment = _split_rest(url, end, encode)
+    path, query, fragment = _split_rest(url, end, encode, allow_space)
     if not path_as_is:
         path = _remove_dot_segments(path)
     return Url(
@@ -594,25 +677,37 @@ def _parse(
     )
 
 
-def _split_rest(url: str, start: int, encode: bool) -> tuple[str, str | None, str | None]:
-    """Path, query and fragment of url[start:] (which starts with "/", "?", "#" or is empty)."""
+def _split_rest(
+    url: str, start: int, encode: bool, allow_space: bool
+) -> tuple[str, str | None, str | None]:
+    """Path, query and fragment of url[start:] (which starts with "/", "?", "#" or is empty).
+
+    Checked fragment first, then query, then path, as libcurl 8.23 does; with `encode`
+    (CURLU_URLENCODE) bad bytes are percent-encoded instead of refused.
+    """
     rest = url[start:]
     fragment = None
     if "#" in rest:
-        rest, _, frag = rest.partition("#")
-        if frag:
-            fragment = _urlencode(frag, False) if encode else frag
+        rest, _, fragment = rest.partition("#")
+        if encode:
+            fragment = _urlencode(fragment, False)
+        elif _junk(fragment, allow_space):
+            raise _Rejected(_UC_BAD_FRAGMENT)
     query = None
     if "?" in rest:
         rest, _, query = rest.partition("?")
         if encode:
             query = _urlencode(query, True)
+        elif _junk(query, allow_space):
+            raise _Rejected(_UC_BAD_QUERY)
     if encode:
         rest = _urlencode(rest, False)
+    elif _junk(rest, allow_space):
+        raise _Rejected(_UC_BAD_PATH)
     return (rest if len(rest) > 1 else "/"), query, fragment
 
 
-def _parse_file(url: str, encode: bool, path_as_is: bool) -> Url:
+def _parse_file(url: str, encode: bool, allow_space: bool, path_as_is: bool) -> Url:
     """The file: branch of urlapi.c parseurl() (RFC 8089), POSIX flavour."""
     if len(url) <= 6:  # "file:/" is not enough
         raise _Rejected(_UC_BAD_FILE_URL)
@@ -631,7 +726,7 @@ def _parse_file(url: str, encode: bool, path_as_is: bool) -> Url:
         url[start : start + 1] == "/" and _DRIVE.match(url, start + 1) is not None
     ):
         raise _Rejected(_UC_BAD_FILE_URL)
-    path, query, fragment = _split_rest(url, start, encode)
+    path, query, fragment = _split_rest(url, start, encode, allow_space)
     if not path_as_is:
         path = _remove_dot_segments(path)
     return Url(
@@ -734,10 +829,11 @@ def resolve_reference(
 ) -> Url:
     """Resolve a redirect's Location `reference` against `base`, as libcurl's Curl_follow does.
 
-    An absolute reference ("scheme:...") replaces the URL; otherwise it is joined to
-    `base.url()` by urlapi.c redirect_url(): "//host/x" keeps the scheme, "/x" the authority,
-    "?q" the path, "#f" path and query, anything else replaces the last path segment. Spaces
-    and non-ASCII bytes are percent-encoded, dot segments removed (RFC 3986 section 5.2).
+    An absolute reference ("scheme:...") replaces the URL; otherwise it is joined to the base
+    URL (with its credentials) by urlapi.c redirect_url(): "//host/x" keeps the scheme, "/x"
+    the authority, "?q" the path, "#f" path and query, anything else replaces the last path
+    segment. Controls, spaces and non-ASCII bytes are percent-encoded, every %xx gets
+    upper-case hex digits, dot segments are removed (RFC 3986 section 5.2).
     `allowed_schemes` is CURLOPT_REDIR_PROTOCOLS_STR: None skips the check.
 
     Raises CurlError: E_URL_MALFORMAT or E_UNSUPPORTED_PROTOCOL with "The redirect target URL
@@ -761,7 +857,7 @@ def resolve_reference(
             # Dot segments of the joined URL are always removed (redirect_url() clears
             # CURLU_PATH_AS_IS).
             flags["path_as_is"] = False
-            u = _parse(_join(base.url(), reference), **flags)
+            u = _parse(_join(base._compose(True), reference), **flags)
     except _Rejected as e:
         raise CurlError(
             _curlcode(e.uc), "The redirect target URL could not be parsed: " + _UC_TEXT[e.uc]
@@ -808,8 +904,16 @@ def _join(base: str, ref: str) -> str:
     if host_changed:
         # urlencode_str(relative=FALSE): the host part up to find_host_sep() goes in as is.
         sep = _host_sep(use)
-        return head + use[:sep] + _urlencode(use[sep:], False)
-    return head + tail + _urlencode(use, False)
+        return head + use[:sep] + _urlencode_relative(use[sep:])
+    return head + tail + _urlencode_relative(use)
+
+
+def _urlencode_relative(text: str) -> str:
+    """urlencode_str(relative=TRUE): a space is "%20" before the first "?" and "+" after it."""
+    path, q, query = text.partition("?")
+    if not q:
+        return _urlencode(path, False)
+    return _urlencode(path, False) + "?" + _urlencode(query, True)
 
 
 def _host_sep(url: str) -> int:

@@ -14,7 +14,7 @@ blocks:
    refused at once (common on loopback) fails the attempt inside the same call;
 3. the first attempt to connect wins: the others are handed to `close_socket` and the
    winner is returned. When every address failed, `step` raises the CurlError libcurl
-   reports ("Failed to connect to HOST port PORT after N ms: Couldn't connect to server").
+   reports ("Failed to connect to HOST:PORT after N ms: Could not connect to server").
 
 Sockets are only ever closed through the engine's `close_socket`, which un-announces the fd
 (POLL_REMOVE) before closing it (SEMANTICS rule 10). The connect timeout is not enforced
@@ -37,6 +37,7 @@ from purecurl._codes import (
     E_COULDNT_CONNECT,
     E_INTERFACE_FAILED,
     E_OPERATION_TIMEDOUT,
+    easy_strerror,
 )
 from purecurl._errors import CurlError
 from purecurl.transport.oserrors import errno_of, strerror
@@ -429,13 +430,22 @@ class TcpConnector:
         self._kick = True
 
     def _failure(self, now: float) -> CurlError:
+        # libcurl 8.23 lib/connect.c: "Failed to connect to %s:%u after %d ms: %s", the host
+        # as the URL names it (IPv6 without brackets or zone) and curl_easy_strerror() of the
+        # result: E_INTERFACE_FAILED when binding failed, E_OPERATION_TIMEDOUT when the OS said
+        # ETIMEDOUT, else E_COULDNT_CONNECT.
         elapsed = max(0, int((now - self.started_at) * 1000))
-        prefix = f"Failed to connect to {self.host} port {self.port} after {elapsed} ms: "
         if any(a.code == E_INTERFACE_FAILED for a in self.attempts):
-            return CurlError(E_INTERFACE_FAILED, prefix + "Failed binding local connection end")
-        # lib/connect.c: an ETIMEDOUT from the OS makes it a timeout, same message
-        code = E_OPERATION_TIMEDOUT if self.os_errno == errno.ETIMEDOUT else E_COULDNT_CONNECT
-        return CurlError(code, prefix + "Couldn't connect to server")
+            code = E_INTERFACE_FAILED
+        elif self.os_errno == errno.ETIMEDOUT:
+            code = E_OPERATION_TIMEDOUT
+        else:
+            code = E_COULDNT_CONNECT
+        return CurlError(
+            code,
+            f"Failed to connect to {self.host}:{self.port} after {elapsed} ms: "
+            + easy_strerror(code),
+        )
 
     # --- CURLOPT_INTERFACE / LOCALPORT (lib/cf-socket.c bindlocal) ----------------------
 
