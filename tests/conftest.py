@@ -31,10 +31,19 @@ _GRACE = 2.0  # seconds a thread or descriptor may take to go away after the tes
 _FD_DIR = "/proc/self/fd"
 
 
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "allow_leaks: skip the check for leaked threads and file descriptors"
     )
+    # libcurl and purecurl both read the proxy variables at transfer time: a machine whose
+    # environment names a proxy would send the loopback tests there. Tests that are about
+    # the variables set them themselves.
+    for name in _PROXY_VARIABLES:
+        os.environ.pop(name, None)
+        os.environ.pop(name.upper(), None)
 
 
 def _open_fds() -> dict[int, str]:

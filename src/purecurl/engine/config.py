@@ -21,9 +21,18 @@ from urllib.parse import unquote
 from purecurl import _codes as C
 from purecurl._errors import CurlError
 from purecurl._options import EASY_OPTIONS
+from purecurl.proto.proxy import (
+    FORWARD_PROXY_HEADER,
+    ProxySpec,
+    build_connect_request,
+    forward_request_target,
+    parse_proxy,
+    select_proxy,
+)
 from purecurl.proto.request import build_request_head
 from purecurl.proto.url import Url, default_port, parse_url
 from purecurl.transport.resolver import parse_connect_to, parse_resolve_entries
+from purecurl.transport.tls import TlsSettings
 
 _NUM = {o.name: o.number for o in EASY_OPTIONS.values()}
 
@@ -84,6 +93,44 @@ BUFFERSIZE = num("BUFFERSIZE")
 MAXCONNECTS = num("MAXCONNECTS")
 HTTP09_ALLOWED = num("HTTP09_ALLOWED")
 DEFAULT_PROTOCOL = num("DEFAULT_PROTOCOL")
+OPT_CERTINFO = num("OPT_CERTINFO")
+SSL_ENABLE_ALPN = num("SSL_ENABLE_ALPN")
+SSL_SESSIONID_CACHE = num("SSL_SESSIONID_CACHE")
+PROXY = num("PROXY")
+NOPROXY = num("NOPROXY")
+PROXYPORT = num("PROXYPORT")
+PROXYTYPE = num("PROXYTYPE")
+PROXYUSERPWD = num("PROXYUSERPWD")
+PROXYUSERNAME = num("PROXYUSERNAME")
+PROXYPASSWORD = num("PROXYPASSWORD")
+HTTPPROXYTUNNEL = num("HTTPPROXYTUNNEL")
+PROXYHEADER = num("PROXYHEADER")
+PROXYAUTH = num("PROXYAUTH")
+
+# TlsSettings field -> (option, PROXY_ option); None where the proxy has no twin.
+_TLS_OPTIONS: tuple[tuple[str, int, int | None], ...] = tuple(
+    (field, num(name), num("PROXY_" + name) if proxy_twin else None)
+    for field, name, proxy_twin in (
+        ("verify_peer", "SSL_VERIFYPEER", True),
+        ("verify_host", "SSL_VERIFYHOST", True),
+        ("cainfo", "CAINFO", True),
+        ("capath", "CAPATH", True),
+        ("cainfo_blob", "CAINFO_BLOB", True),
+        ("cert", "SSLCERT", True),
+        ("key", "SSLKEY", True),
+        ("certtype", "SSLCERTTYPE", True),
+        ("keytype", "SSLKEYTYPE", True),
+        ("keypasswd", "KEYPASSWD", True),
+        ("cert_blob", "SSLCERT_BLOB", True),
+        ("key_blob", "SSLKEY_BLOB", True),
+        ("sslversion", "SSLVERSION", True),
+        ("cipher_list", "SSL_CIPHER_LIST", True),
+        ("tls13_ciphers", "TLS13_CIPHERS", True),
+        ("pinned_pubkey", "PINNEDPUBLICKEY", True),
+        ("crlfile", "CRLFILE", True),
+        ("ssl_options", "SSL_OPTIONS", True),
+    )
+)
 
 # CURL_HTTP_VERSION_*
 HTTP_VERSION_NONE = 0
@@ -95,7 +142,7 @@ _IPRESOLVE_FAMILY = {0: socket.AF_UNSPEC, 1: socket.AF_INET, 2: socket.AF_INET6}
 
 DEFAULT_BUFFERSIZE = 256 * 1024
 DEFAULT_CONNECTTIMEOUT = 300.0  # libcurl's DEFAULT_CONNECT_TIMEOUT
-SUPPORTED_SCHEMES = frozenset({"http"})
+SUPPORTED_SCHEMES = frozenset({"http", "https"})
 
 # libcurl 8's default for CURLOPT_USERAGENT is none; pycurl sets its own (PYCURL-API.md).
 from purecurl._version import USER_AGENT as DEFAULT_USER_AGENT  # noqa: E402
@@ -130,6 +177,7 @@ class Config:
         "body",
         "buffersize",
         "closesocket",
+        "connect_head",
         "connect_timeout",
         "connect_to",
         "debug",
@@ -156,11 +204,16 @@ class Config:
         "origin_key",
         "progress",
         "progress_old",
+        "proxy",
+        "proxy_tls",
         "resolve",
         "server_response_timeout",
         "sockopt",
         "tcp_nodelay",
         "timeout",
+        "tls",
+        "tls_sessions",
+        "tunnel",
         "unix_path",
         "url",
         "url_str",
@@ -209,23 +262,75 @@ class Config:
         self.method = method
         self.body = body
 
-        version = opts.get(HTTP_VERSION) or HTTP_VERSION_NONE
-        self.http10 = version == HTTP_VERSION_1_0
-        user_headers: list[bytes] = list(opts.get(HTTPHEADER) or ())
+        # Proxy (lib/url.c: CURLOPT_PROXY, else the environment; NOPROXY; no proxy for a
+        # unix socket) and TLS, both before the head: a forward proxy changes the target.
+        self.unix_path = opts.get(UNIX_SOCKET_PATH) or None
+        proxy: ProxySpec | None = None
+        if not self.unix_path:
+            chosen = select_proxy(
+                opts.get(PROXY), opts.get(NOPROXY), url.scheme, url.host, url.port, os.environ
+            )
+            if chosen:
+                proxy = parse_proxy(
+                    chosen,
+                    opts.get(PROXYPORT) or None,
+                    opts.get(PROXYTYPE),
+                    user=opts.get(PROXYUSERNAME),
+                    password=opts.get(PROXYPASSWORD),
+                    userpwd=opts.get(PROXYUSERPWD),
+                )
+        self.proxy = proxy
+        self.tls = _tls_settings(opts, False) if url.scheme == "https" else None
+        self.proxy_tls = (
+            _tls_settings(opts, True) if proxy is not None and proxy.scheme == "https" else None
+        )
+        self.tls_sessions = bool(opts.get(SSL_SESSIONID_CACHE, 1))
+        # Through an HTTP(S) proxy: CONNECT for anything but plain http, or when asked to.
+        self.tunnel = (
+            proxy is not None
+            and proxy.is_http
+            and (url.scheme != "http" or bool(opts.get(HTTPPROXYTUNNEL)))
+        )
         ua = opts.get(USERAGENT)
         if ua is None:
             ua = DEFAULT_USER_AGENT
+        proxy_auth = None
+        if proxy is not None and proxy.is_http and proxy.has_credentials:
+            token = f"{proxy.user or ''}:{proxy.password or ''}".encode("utf-8", "replace")
+            proxy_auth = "Basic " + base64.b64encode(token).decode("ascii")
+        self.connect_head = (
+            build_connect_request(
+                url.host,
+                url.port,
+                http10=proxy.http10,
+                user_agent=ua or None,
+                proxy_auth=proxy_auth,
+                proxy_headers=list(opts.get(PROXYHEADER) or ()),
+            )
+            if self.tunnel and proxy is not None
+            else None
+        )
+        forward = proxy is not None and proxy.is_http and not self.tunnel
+
+        version = opts.get(HTTP_VERSION) or HTTP_VERSION_NONE
+        self.http10 = version == HTTP_VERSION_1_0
+        user_headers: list[bytes] = list(opts.get(HTTPHEADER) or ())
         extra_defaults: list[tuple[str, str]] = []
+        if forward and proxy_auth is not None:
+            extra_defaults.append(("Proxy-Authorization", proxy_auth))
         auth = _basic_auth(opts, url)
         if auth is not None:
             extra_defaults.append(("Authorization", auth))
         extra_defaults.append(("Accept", "*/*"))
+        if forward:
+            name, _, value = FORWARD_PROXY_HEADER.decode("latin-1").partition(":")
+            extra_defaults.append((name, value.strip()))
         if body is not None:
             # libcurl adds the form type whenever POSTFIELDS is used, whatever the method.
             extra_defaults.append(("Content-Type", "application/x-www-form-urlencoded"))
         head = build_request_head(
             method,
-            url.target(),
+            forward_request_target(url) if forward else url.target(),
             url.host,
             port=url.port,
             default_port=default_port(url.scheme),
@@ -274,7 +379,6 @@ class Config:
         self.local_port = int(opts.get(LOCALPORT) or 0)
         self.local_port_range = int(opts.get(LOCALPORTRANGE) or 1)
         self.tcp_nodelay = bool(opts.get(TCP_NODELAY, 1))
-        self.unix_path = opts.get(UNIX_SOCKET_PATH) or None
         self.family = _IPRESOLVE_FAMILY.get(int(opts.get(IPRESOLVE) or 0), socket.AF_UNSPEC)
         self.resolve = parse_resolve_entries(opts.get(RESOLVE) or ())
         self.connect_to = parse_connect_to(opts.get(CONNECT_TO) or ())
@@ -298,7 +402,39 @@ class Config:
             self.local_port,
             self.family,
             tuple(opts.get(CONNECT_TO) or ()),
+            self.tls,
+            proxy,
+            self.proxy_tls,
+            self.connect_head,
         )
+
+
+def _tls_settings(opts: dict[int, Any], proxy: bool) -> TlsSettings:
+    """The TLS options of the origin (or, with `proxy`, of an HTTPS proxy) as TlsSettings."""
+    values: dict[str, Any] = {}
+    for field, number, proxy_number in _TLS_OPTIONS:
+        key = proxy_number if proxy else number
+        if key is None:
+            continue
+        value = opts.get(key)
+        if value is None:
+            continue
+        if field == "verify_peer":
+            value = bool(value)
+        elif field == "verify_host":
+            value = 2 if value else 0
+        elif field in ("sslversion", "ssl_options"):
+            value = int(value)
+        elif field in ("cainfo_blob", "cert_blob", "key_blob"):
+            value = bytes(value)
+        else:
+            value = str(value)
+        values[field] = value
+    if not proxy:
+        values["certinfo"] = bool(opts.get(OPT_CERTINFO))
+    if not opts.get(SSL_ENABLE_ALPN, 1):
+        values["alpn"] = ()
+    return TlsSettings(**values)
 
 
 USERPWD = num("USERPWD")

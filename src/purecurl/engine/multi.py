@@ -35,6 +35,7 @@ from __future__ import annotations
 import os
 import select
 import socket
+import ssl
 import sys
 import time
 from collections import deque
@@ -61,6 +62,19 @@ from purecurl.proto.http1 import Body, End, Head, ResponseError, ResponseParser
 from purecurl.transport.connect import TcpConnector
 from purecurl.transport.oserrors import curl_error, errno_of
 from purecurl.transport.resolver import DnsCache, Lookup, Resolver, connect_to_target
+from purecurl.transport.tls import (
+    ContextCache,
+    TlsHandshake,
+    TlsSessionCache,
+    recv_error,
+    send_error,
+)
+from purecurl.transport.tunnel import ConnectTunnel
+
+# Process-wide: a context per distinct TLS settings, so CA stores are loaded once.
+_CONTEXTS = ContextCache()
+# A send or recv that could not proceed now: wait for the socket (TLS may want either way).
+_WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 SOCKET_TIMEOUT = -1
 WRITEFUNC_PAUSE = 0x10000001
@@ -116,6 +130,7 @@ class MultiEngine:
         self.fd_map: dict[int, Connection | Transfer | _ResolverWaker] = {}
         self.resolver: Resolver | None = None
         self.dns_cache = DnsCache()
+        self.tls_sessions = TlsSessionCache()
         self.lookup_waiters: dict[Lookup, list[Transfer]] = {}
         self.waker = _ResolverWaker()
         self.timer_last: float | None = None
@@ -615,6 +630,8 @@ class MultiEngine:
         sock = conn.sock
         if sock is None:
             return False
+        if conn.tls_key is not None or isinstance(sock, ssl.SSLSocket):
+            return _tls_alive(sock)
         try:
             data = sock.recv(1, socket.MSG_PEEK)
         except BlockingIOError:
@@ -641,6 +658,12 @@ class MultiEngine:
                     t, f"Reusing existing {cfg.url.scheme}: connection with host {cfg.url.host}"
                 )
             t.t_namelookup = t.t_connect = now - t.t_start
+            if conn.tls_key is not None:
+                t.t_appconnect = t.t_connect
+            t.verify_result = conn.verify_result
+            t.proxy_verify_result = conn.proxy_verify_result
+            t.connect_code = conn.connect_code
+            t.certinfo = conn.certinfo
         self._begin_request(t, now)
 
     def _kick_pending(self, now: float) -> None:
@@ -704,6 +727,9 @@ class MultiEngine:
         self._begin_connect(t, addresses, now)
 
     def _connect_target(self, cfg: Config) -> tuple[str, int]:
+        proxy = cfg.proxy
+        if proxy is not None:
+            return proxy.host, proxy.port
         host, port = cfg.url.host, cfg.url.port
         if cfg.connect_to:
             target = connect_to_target(cfg.connect_to, host, port)
@@ -785,38 +811,51 @@ class MultiEngine:
     def _connecting(self, t: Transfer, now: float) -> None:
         conn = t.conn
         assert conn is not None
-        connector = conn.connector
-        assert connector is not None
         cfg = t.cfg
         assert cfg is not None
-        try:
-            sock = connector.step(now)
-        except CurlError:
-            t.os_errno = connector.os_errno
-            raise
-        if cfg.verbose:
-            for line in connector.log:
-                if not line.startswith("Connected to "):  # said below, in 8.23's words
-                    self._info(t, line)
-            connector.log.clear()
-        if sock is None:
-            fds = connector.pollset()
-            fd_map = self.fd_map
-            for fd in fds:
-                fd_map[fd] = t
-            d = connector.deadline()
-            if d is not None:
-                self.deadlines.set(t, T.HAPPY_EYEBALLS, d)
-            else:
-                self.deadlines.clear(t, T.HAPPY_EYEBALLS)
+        connector = conn.connector
+        if connector is not None:
+            try:
+                sock = connector.step(now)
+            except CurlError:
+                t.os_errno = connector.os_errno
+                raise
+            if cfg.verbose:
+                for line in connector.log:
+                    if not line.startswith("Connected to "):  # said below, in 8.23's words
+                        self._info(t, line)
+                connector.log.clear()
+            if sock is None:
+                fds = connector.pollset()
+                fd_map = self.fd_map
+                for fd in fds:
+                    fd_map[fd] = t
+                d = connector.deadline()
+                if d is not None:
+                    self.deadlines.set(t, T.HAPPY_EYEBALLS, d)
+                else:
+                    self.deadlines.clear(t, T.HAPPY_EYEBALLS)
+                return
+            self._tcp_connected(t, cfg, conn, sock, now)
+        if (conn.stages or conn.step is not None) and not self._run_setup(t, cfg, conn, now):
             return
+        self.deadlines.clear(t, T.CONNECT)
+        if cfg.verbose:
+            self._info(t, "using HTTP/1.x")
+        self._attach(t, conn, now, reused=False)
+        self._move(t, S.PERFORMING)
+
+    def _tcp_connected(
+        self, t: Transfer, cfg: Config, conn: Connection, sock: socket.socket, now: float
+    ) -> None:
+        """The TCP link is up: record it and list the filters still to establish above it."""
         conn.connector = None
         conn.closefn = cfg.closesocket
         self.deadlines.clear(t, T.HAPPY_EYEBALLS)
-        self.deadlines.clear(t, T.CONNECT)
         # The winner's fd may still be listed for this transfer from the attempts.
         conn.sock = sock
         conn.fd = sock.fileno()
+        self.fd_map[conn.fd] = conn
         try:
             peer = sock.getpeername()
             local = sock.getsockname()
@@ -830,14 +869,118 @@ class MultiEngine:
         t.t_connect = now - t.t_start
         t.t_appconnect = 0.0
         if cfg.verbose:
+            proxy = cfg.proxy
+            host = proxy.host if proxy is not None else cfg.url.host
             self._info(
                 t,
-                f"Established connection to {cfg.url.host} ({conn.primary_ip} port"
+                f"Established connection to {host} ({conn.primary_ip} port"
                 f" {conn.primary_port}) from {conn.local_ip} port {conn.local_port} ",
             )
-            self._info(t, "using HTTP/1.x")
-        self._attach(t, conn, now, reused=False)
-        self._move(t, S.PERFORMING)
+        stages = []
+        if cfg.proxy_tls is not None:
+            stages.append("proxy-tls")
+        if cfg.connect_head is not None:
+            stages.append("connect")
+        if cfg.tls is not None:
+            stages.append("tls")
+        conn.stages = stages
+
+    def _run_setup(self, t: Transfer, cfg: Config, conn: Connection, now: float) -> bool:
+        """Establish the filters above TCP in order; True once all are (lib/cfilters.c)."""
+        while True:
+            step = conn.step
+            if step is None:
+                if not conn.stages:
+                    return True
+                step = conn.step = self._make_step(t, cfg, conn, conn.stages[0])
+            stage = conn.stages[0]
+            try:
+                done = step.step()
+            except CurlError:
+                if isinstance(step, TlsHandshake):
+                    self._record_verify(t, conn, step, stage)
+                elif isinstance(step, ConnectTunnel) and step.head is not None:
+                    self._connect_answer(t, cfg, conn, step.head)
+                raise
+            finally:
+                if step.log:
+                    if cfg.verbose:
+                        for line in step.log:
+                            self._info(t, line)
+                    step.log.clear()
+            if not done:
+                return False
+            conn.stages.pop(0)
+            conn.step = None
+            if isinstance(step, TlsHandshake):
+                self._record_verify(t, conn, step, stage)
+                if stage == "tls":
+                    t.t_appconnect = now - t.t_start
+                    if cfg.tls is not None and cfg.tls.certinfo:
+                        conn.certinfo = t.certinfo = step.certinfo()
+            elif isinstance(step, ConnectTunnel):
+                head = step.head
+                assert head is not None
+                self._connect_answer(t, cfg, conn, head)
+
+    def _make_step(
+        self, t: Transfer, cfg: Config, conn: Connection, stage: str
+    ) -> TlsHandshake | ConnectTunnel:
+        sock = conn.sock
+        assert sock is not None
+        if stage == "connect":
+            head = cfg.connect_head
+            assert head is not None
+            if cfg.verbose:
+                url = cfg.url
+                self._info(t, "CONNECT tunnel: HTTP/1.1 negotiated")
+                self._info(t, "allocate connect buffer")
+                self._info(t, f"Establish HTTP proxy tunnel to {url.host}:{url.port}")
+                self._debug(t, INFO_HEADER_OUT, head)
+            return ConnectTunnel(sock, head)
+        if stage == "proxy-tls":
+            proxy = cfg.proxy
+            settings = cfg.proxy_tls
+            assert proxy is not None and settings is not None
+            host, port = proxy.host, proxy.port
+        else:
+            settings = cfg.tls
+            assert settings is not None
+            if cfg.proxy_tls is not None:
+                # TLS inside a tunnel that is itself TLS needs a memory-BIO filter.
+                raise CurlError(
+                    C.E_NOT_BUILT_IN, "TLS to the origin through an HTTPS proxy is not supported"
+                )
+            host, port = cfg.url.host, cfg.url.port
+        ctx = _CONTEXTS.get(settings)
+        session = None
+        if stage == "tls" and cfg.tls_sessions:
+            session = self.tls_sessions.get(host, port, settings)
+            if session is not None and cfg.verbose:
+                self._info(t, "SSL reusing session ID")
+        hs = TlsHandshake(sock, ctx, host, settings, session)
+        # wrap_socket took the socket over: from now on only the TLS socket may be closed.
+        conn.sock = hs.sock
+        if stage == "tls":
+            conn.tls_key = (host, port, settings)
+        return hs
+
+    def _record_verify(self, t: Transfer, conn: Connection, hs: TlsHandshake, stage: str) -> None:
+        if stage == "proxy-tls":
+            conn.proxy_verify_result = t.proxy_verify_result = hs.verify_result
+        else:
+            conn.verify_result = t.verify_result = hs.verify_result
+
+    def _connect_answer(self, t: Transfer, cfg: Config, conn: Connection, head: Head) -> None:
+        """The proxy opened the tunnel: its answer goes to the header callback (as libcurl)."""
+        conn.connect_code = t.connect_code = head.status
+        t.header_size += head.size
+        fn = cfg.header_fn
+        for line in head.lines:
+            if cfg.verbose:
+                self._debug(t, INFO_HEADER_IN, line)
+            if fn is not None:
+                self._call_header(t, fn, line)
 
     # -- PERFORMING
 
@@ -875,12 +1018,14 @@ class MultiEngine:
                 return
             try:
                 n = sock.send(memoryview(sendbuf)[t.sent :] if t.sent else sendbuf)
-            except BlockingIOError:
+            except _WOULD_BLOCK:
                 return
             except OSError as exc:
                 if conn.uses > 1 and not t.retried:
                     self._retry(t, now, "Send failure")
                     return
+                if conn.tls_key is not None:
+                    raise send_error(exc) from exc
                 raise curl_error(exc, C.E_SEND_ERROR, "Send failure") from exc
             t.sent += n
             if t.sent < len(sendbuf):
@@ -914,16 +1059,22 @@ class MultiEngine:
         view = self.view
         parser = t.parser
         assert parser is not None
+        tls = conn.tls_key is not None
         while True:
             try:
                 n = sock.recv_into(self.buf)
-            except BlockingIOError:
+            except _WOULD_BLOCK:
                 break
             except OSError as exc:
                 if not parser.received_any and conn.uses > 1 and not t.retried:
                     self._retry(t, now, "Recv failure")
                     return
-                raise curl_error(exc, C.E_RECV_ERROR, "Recv failure") from exc
+                if not tls:
+                    raise curl_error(exc, C.E_RECV_ERROR, "Recv failure") from exc
+                err = recv_error(exc)
+                if err is not None:
+                    raise err from exc
+                n = 0  # the server's close_notify: an orderly end of stream
             if n == 0:
                 if not parser.received_any and conn.uses > 1 and not t.retried:
                     self._retry(t, now, "Connection died")
@@ -952,7 +1103,7 @@ class MultiEngine:
                 self._process(t, events, now)
                 if t.state not in S.LIVE or t.paused & PAUSE_RECV:
                     return
-            if n < bufsize:
+            if n < bufsize and not (tls and sock.pending()):  # type: ignore[attr-defined]
                 break
 
     def _process(self, t: Transfer, events: list[Head | Body | End], now: float) -> None:
@@ -1126,7 +1277,12 @@ class MultiEngine:
             conn = t.conn
             assert conn is not None
             connector = conn.connector
-            ps = tuple((fd, POLL_OUT) for fd in connector.pollset()) if connector else NO_POLL
+            if connector is not None:
+                ps = tuple((fd, POLL_OUT) for fd in connector.pollset())
+            elif conn.step is not None:
+                ps = ((conn.fd, POLL_OUT if conn.step.want_write else POLL_IN),)
+            else:
+                ps = NO_POLL
         else:
             ps = NO_POLL
         if ps != t.pollset:
@@ -1166,6 +1322,12 @@ class MultiEngine:
         t.conn = None
         conn.owner = None
         cfg = t.cfg
+        tls_key = conn.tls_key
+        if tls_key is not None and conn.sock is not None and cfg is not None and cfg.tls_sessions:
+            # Late, so a TLS 1.3 ticket that came after the handshake is in the session.
+            host, port, settings = tls_key
+            if isinstance(conn.sock, ssl.SSLSocket):
+                self.tls_sessions.put(host, port, settings, conn.sock)
         if keep and conn.sock is not None and cfg is not None and not cfg.forbid_reuse:
             conn.idle_since = now
             limit = self.maxconnects
@@ -1335,3 +1497,21 @@ def _wrap_sockopt(fn: Callable[[int, int], Any], t: Transfer) -> Callable[[socke
         return 0 if r is None else int(r)
 
     return sockopt
+
+
+def _tls_alive(sock: socket.socket) -> bool:
+    """Dead-connection check for an idle TLS connection: nothing readable, or only TLS
+    records that carry no data (a late session ticket)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    if not readable:
+        return True
+    try:
+        sock.recv(1)
+    except ssl.SSLWantReadError:
+        return True
+    except OSError:
+        return False
+    return False  # EOF, close_notify or unsolicited bytes

@@ -18,6 +18,10 @@ from purecurl.engine.interest import NO_POLL, Pollset
 
 if TYPE_CHECKING:
     from purecurl.engine.config import Config
+    from purecurl.transport.tls import TlsHandshake, TlsSettings
+    from purecurl.transport.tunnel import ConnectTunnel, SocksTunnel
+
+    SetupStep = TlsHandshake | ConnectTunnel | SocksTunnel
     from purecurl.proto.http1 import Body, End, Head, ResponseParser
     from purecurl.transport.connect import TcpConnector
     from purecurl.transport.resolver import Lookup
@@ -27,8 +31,10 @@ class Connection:
     """One connection: a socket (after connect) and its reuse bookkeeping."""
 
     __slots__ = (
+        "certinfo",
         "closed",
         "closefn",
+        "connect_code",
         "connector",
         "fd",
         "host_key",
@@ -41,8 +47,13 @@ class Connection:
         "pollset",
         "primary_ip",
         "primary_port",
+        "proxy_verify_result",
         "sock",
+        "stages",
+        "step",
+        "tls_key",
         "uses",
+        "verify_result",
     )
 
     def __init__(self, cid: int, origin_key: Hashable, host_key: Hashable) -> None:
@@ -62,6 +73,15 @@ class Connection:
         self.local_ip = ""
         self.local_port = 0
         self.pollset: Pollset = NO_POLL
+        # filters above TCP still to establish (engine._run_setup), the one in progress
+        self.stages: list[str] = []
+        self.step: SetupStep | None = None
+        # TLS: the session cache key (host, port, settings) when the origin link is TLS
+        self.tls_key: tuple[str, int, TlsSettings] | None = None
+        self.verify_result = 0
+        self.proxy_verify_result = 0
+        self.connect_code = 0
+        self.certinfo: list[list[tuple[str, str]]] = []
 
     def __repr__(self) -> str:
         return f"<Connection #{self.id} fd={self.fd} uses={self.uses} closed={self.closed}>"
@@ -71,8 +91,10 @@ class Transfer:
     """One added easy handle's transfer."""
 
     __slots__ = (
+        "certinfo",
         "cfg",
         "conn",
+        "connect_code",
         "content_length",
         "content_type",
         "deadline",
@@ -100,6 +122,7 @@ class Transfer:
         "pollset",
         "primary_ip",
         "primary_port",
+        "proxy_verify_result",
         "request_size",
         "response_code",
         "result",
@@ -118,6 +141,7 @@ class Transfer:
         "t_start",
         "t_starttransfer",
         "t_total",
+        "verify_result",
     )
 
     def __init__(self, handle: Any, get_config: Callable[[], Config]) -> None:
@@ -161,6 +185,10 @@ class Transfer:
         self.local_ip = ""
         self.local_port = 0
         self.num_connects = 0
+        self.verify_result = 0
+        self.proxy_verify_result = 0
+        self.connect_code = 0
+        self.certinfo: list[list[tuple[str, str]]] = []
         self.t_added = 0.0
         self.t_start = 0.0
         self.t_namelookup = 0.0
