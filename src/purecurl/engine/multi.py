@@ -59,6 +59,7 @@ from purecurl.engine.pool import ConnectionPool
 from purecurl.engine.timers import DeadlineQueue, ms_until
 from purecurl.engine.transfer import Connection, Transfer
 from purecurl.proto.http1 import Body, End, Head, ResponseError, ResponseParser
+from purecurl.proto.socks import SocksHandshake
 from purecurl.transport.connect import TcpConnector
 from purecurl.transport.oserrors import curl_error, errno_of
 from purecurl.transport.resolver import DnsCache, Lookup, Resolver, connect_to_target
@@ -69,7 +70,7 @@ from purecurl.transport.tls import (
     recv_error,
     send_error,
 )
-from purecurl.transport.tunnel import ConnectTunnel
+from purecurl.transport.tunnel import ConnectTunnel, SocksTunnel
 
 # Process-wide: a context per distinct TLS settings, so CA stores are loaded once.
 _CONTEXTS = ContextCache()
@@ -707,9 +708,12 @@ class MultiEngine:
             resolver = self.resolver
             if resolver is None:
                 resolver = self.resolver = Resolver(self.dns_cache)
-            answer = resolver.lookup(
-                host, port, cfg.family, now, cache_timeout=float(cfg.dns_cache_timeout)
-            )
+            try:
+                answer = resolver.lookup(
+                    host, port, cfg.family, now, cache_timeout=float(cfg.dns_cache_timeout)
+                )
+            except CurlError as err:
+                raise _proxy_resolve_error(cfg, err) from None
             if isinstance(answer, Lookup):
                 t.lookup = answer
                 self.lookup_waiters.setdefault(answer, []).append(t)
@@ -721,7 +725,7 @@ class MultiEngine:
                 return
             t.lookup = None
             if lookup.error is not None:
-                raise lookup.error
+                raise _proxy_resolve_error(cfg, lookup.error)
             addresses = lookup.addresses
         t.t_namelookup = now - t.t_start
         self._begin_connect(t, addresses, now)
@@ -756,7 +760,8 @@ class MultiEngine:
             return
         for lookup in resolver.drain(now):
             for t in self.lookup_waiters.pop(lookup, ()):
-                if t.state == S.RESOLVING and t.lookup is lookup:
+                # RESOLVING: the host to connect to; CONNECTING: a SOCKS target resolved here
+                if t.lookup is lookup and (t.state == S.RESOLVING or t.state == S.CONNECTING):
                     self._run(t, now)
         self._watch_resolver()
         self.table.flush()
@@ -877,6 +882,8 @@ class MultiEngine:
                 f" {conn.primary_port}) from {conn.local_ip} port {conn.local_port} ",
             )
         stages = []
+        if cfg.proxy is not None and cfg.proxy.is_socks:
+            stages.append("socks")
         if cfg.proxy_tls is not None:
             stages.append("proxy-tls")
         if cfg.connect_head is not None:
@@ -892,7 +899,10 @@ class MultiEngine:
             if step is None:
                 if not conn.stages:
                     return True
-                step = conn.step = self._make_step(t, cfg, conn, conn.stages[0])
+                made = self._make_step(t, cfg, conn, conn.stages[0], now)
+                if made is None:
+                    return False  # waiting for a name lookup
+                step = conn.step = made
             stage = conn.stages[0]
             try:
                 done = step.step()
@@ -924,10 +934,13 @@ class MultiEngine:
                 self._connect_answer(t, cfg, conn, head)
 
     def _make_step(
-        self, t: Transfer, cfg: Config, conn: Connection, stage: str
-    ) -> TlsHandshake | ConnectTunnel:
+        self, t: Transfer, cfg: Config, conn: Connection, stage: str, now: float
+    ) -> TlsHandshake | ConnectTunnel | SocksTunnel | None:
+        """The filter for `stage`, or None while a name it needs is being looked up."""
         sock = conn.sock
         assert sock is not None
+        if stage == "socks":
+            return self._socks_step(t, cfg, sock, now)
         if stage == "connect":
             head = cfg.connect_head
             assert head is not None
@@ -964,6 +977,47 @@ class MultiEngine:
         if stage == "tls":
             conn.tls_key = (host, port, settings)
         return hs
+
+    def _socks_step(
+        self, t: Transfer, cfg: Config, sock: socket.socket, now: float
+    ) -> SocksTunnel | None:
+        proxy = cfg.proxy
+        assert proxy is not None
+        url = cfg.url
+        addr = None
+        if proxy.scheme in ("socks4", "socks5"):
+            # These carry an address: the target's name is resolved here, not by the proxy.
+            lookup = t.lookup
+            if lookup is None:
+                resolver = self.resolver
+                if resolver is None:
+                    resolver = self.resolver = Resolver(self.dns_cache)
+                answer = resolver.lookup(
+                    url.host, url.port, cfg.family, now, cache_timeout=float(cfg.dns_cache_timeout)
+                )
+                if isinstance(answer, Lookup):
+                    t.lookup = answer
+                    self.lookup_waiters.setdefault(answer, []).append(t)
+                    self._watch_resolver()
+                    return None
+                addresses = answer
+            else:
+                if not lookup.done:
+                    return None
+                t.lookup = None
+                if lookup.error is not None:
+                    raise lookup.error
+                addresses = lookup.addresses
+            if proxy.scheme == "socks4":
+                v4 = [a for a in addresses if a.family == socket.AF_INET]
+                addresses = v4 or addresses
+            addr = addresses[0].sockaddr
+        if cfg.verbose:
+            self._info(t, f"SOCKS{proxy.scheme[5]} connect to {url.host}:{url.port}")
+        hs = SocksHandshake(
+            proxy.scheme, url.host, url.port, addr, user=proxy.user, password=proxy.password
+        )
+        return SocksTunnel(sock, hs)
 
     def _record_verify(self, t: Transfer, conn: Connection, hs: TlsHandshake, stage: str) -> None:
         if stage == "proxy-tls":
@@ -1515,3 +1569,11 @@ def _tls_alive(sock: socket.socket) -> bool:
     except OSError:
         return False
     return False  # EOF, close_notify or unsolicited bytes
+
+
+def _proxy_resolve_error(cfg: Config, err: CurlError) -> CurlError:
+    """A failed lookup of the proxy's name is libcurl's E_COULDNT_RESOLVE_PROXY."""
+    proxy = cfg.proxy
+    if proxy is None or err.code != C.E_COULDNT_RESOLVE_HOST:
+        return err
+    return CurlError(C.E_COULDNT_RESOLVE_PROXY, f"Could not resolve proxy: {proxy.host}")
