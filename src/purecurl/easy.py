@@ -69,7 +69,7 @@ def _speed(size: int, secs: float) -> float:
 
 # getinfo: info name -> value from a finished (or running) transfer
 _GETTERS: dict[str, Callable[[Transfer], Any]] = {
-    "EFFECTIVE_URL": lambda t: t.cfg.url_str if t.cfg is not None else "",
+    "EFFECTIVE_URL": lambda t: t.effective_url or (t.cfg.url_str if t.cfg is not None else ""),
     "RESPONSE_CODE": lambda t: t.response_code,
     "TOTAL_TIME": lambda t: _secs(t.t_total),
     "TOTAL_TIME_T": lambda t: _us(t.t_total),
@@ -100,8 +100,8 @@ _GETTERS: dict[str, Callable[[Transfer], Any]] = {
     "CONTENT_LENGTH_UPLOAD": lambda t: float(len(t.cfg.body)) if t.cfg and t.cfg.body else -1.0,
     "CONTENT_LENGTH_UPLOAD_T": lambda t: len(t.cfg.body) if t.cfg and t.cfg.body else -1,
     "CONTENT_TYPE": lambda t: t.content_type,
-    "REDIRECT_COUNT": lambda t: 0,
-    "REDIRECT_URL": lambda t: None,
+    "REDIRECT_COUNT": lambda t: t.redirect_count,
+    "REDIRECT_URL": lambda t: t.redirect_url,
     "NUM_CONNECTS": lambda t: t.num_connects,
     "PRIMARY_IP": lambda t: t.primary_ip,
     "PRIMARY_PORT": lambda t: t.primary_port,

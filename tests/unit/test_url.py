@@ -420,7 +420,7 @@ def test_allowed_schemes() -> None:
         parse_url("ftp.example.com", allowed_schemes=ALLOWED)
     assert (info.value.code, info.value.message) == (
         E_UNSUPPORTED_PROTOCOL,
-        'Protocol "ftp" disabled',
+        'Protocol "ftp" is disabled',
     )
     # Malformed beats unsupported: the URL is parsed before the scheme is checked.
     with pytest.raises(CurlError) as info:
@@ -432,7 +432,7 @@ def test_check_scheme_default_is_built_schemes() -> None:
     check_scheme("http", None)
     with pytest.raises(CurlError) as info:
         check_scheme("ws", None, in_redirect=True)
-    assert info.value.message == 'Protocol "ws" disabled (in redirect)'
+    assert info.value.message == 'Protocol "ws" is disabled (in redirect)'
 
 
 # --- redirects ------------------------------------------------------------------------------------
@@ -515,7 +515,7 @@ def test_resolve_reference_scheme_check() -> None:
         resolve_reference(base, "ftp://h/", allowed_schemes=ALLOWED)
     assert (info.value.code, info.value.message) == (
         E_UNSUPPORTED_PROTOCOL,
-        'Protocol "ftp" disabled (in redirect)',
+        'Protocol "ftp" is disabled (in redirect)',
     )
     assert resolve_reference(base, "https://h/", allowed_schemes=ALLOWED).port == 443
 

@@ -94,6 +94,28 @@ MAXCONNECTS = num("MAXCONNECTS")
 HTTP09_ALLOWED = num("HTTP09_ALLOWED")
 DEFAULT_PROTOCOL = num("DEFAULT_PROTOCOL")
 OPT_CERTINFO = num("OPT_CERTINFO")
+FOLLOWLOCATION = num("FOLLOWLOCATION")
+MAXREDIRS = num("MAXREDIRS")
+POSTREDIR = num("POSTREDIR")
+AUTOREFERER = num("AUTOREFERER")
+UNRESTRICTED_AUTH = num("UNRESTRICTED_AUTH")
+REDIR_PROTOCOLS = num("REDIR_PROTOCOLS")
+PROTOCOLS = num("PROTOCOLS")
+
+# CURLPROTO_* bit -> scheme, for PROTOCOLS and REDIR_PROTOCOLS
+_PROTO_BITS = tuple(
+    (1 << i, name)
+    for i, name in enumerate(
+        (
+            "http", "https", "ftp", "ftps", "scp", "sftp", "telnet", "ldap", "ldaps", "dict",
+            "file", "tftp", "imap", "imaps", "pop3", "pop3s", "smtp", "smtps", "rtsp", "rtmp",
+            "rtmpt", "rtmpe", "rtmpte", "rtmps", "rtmpts", "gopher", "smb", "smbs",
+        )
+    )
+)  # fmt: skip
+_DEFAULT_REDIR = 1 | 2 | 4 | 8  # HTTP, HTTPS, FTP, FTPS (CURLOPT_REDIR_PROTOCOLS since 7.65.2)
+# CURL_REDIR_POST_301/302/303
+_POST_301, _POST_302, _POST_303 = 1, 2, 4
 SSL_ENABLE_ALPN = num("SSL_ENABLE_ALPN")
 SSL_SESSIONID_CACHE = num("SSL_SESSIONID_CACHE")
 PROXY = num("PROXY")
@@ -174,6 +196,7 @@ class Config:
     """A transfer's resolved options (libcurl's `set`, read-only for the engine)."""
 
     __slots__ = (
+        "autoreferer",
         "body",
         "buffersize",
         "closesocket",
@@ -184,6 +207,7 @@ class Config:
         "dns_cache_timeout",
         "failonerror",
         "family",
+        "followlocation",
         "forbid_reuse",
         "fresh_connect",
         "happy_eyeballs",
@@ -199,13 +223,17 @@ class Config:
         "low_speed_limit",
         "low_speed_time",
         "maxconnects",
+        "maxredirs",
         "method",
         "opensocket",
+        "opts",
         "origin_key",
+        "postredir",
         "progress",
         "progress_old",
         "proxy",
         "proxy_tls",
+        "redir_schemes",
         "resolve",
         "server_response_timeout",
         "sockopt",
@@ -215,6 +243,7 @@ class Config:
         "tls_sessions",
         "tunnel",
         "unix_path",
+        "unrestricted_auth",
         "url",
         "url_str",
         "verbose",
@@ -222,6 +251,19 @@ class Config:
     )
 
     def __init__(self, opts: dict[int, Any]) -> None:
+        self.opts = opts
+        self.followlocation = bool(opts.get(FOLLOWLOCATION))
+        mr = opts.get(MAXREDIRS)
+        self.maxredirs = 30 if mr is None else int(mr)
+        self.postredir = int(opts.get(POSTREDIR) or 0)
+        self.autoreferer = bool(opts.get(AUTOREFERER))
+        self.unrestricted_auth = bool(opts.get(UNRESTRICTED_AUTH))
+        rp = opts.get(REDIR_PROTOCOLS)
+        rp = _DEFAULT_REDIR if rp is None else int(rp)
+        allowed = opts.get(PROTOCOLS)
+        if allowed is not None:
+            rp &= int(allowed)
+        self.redir_schemes = frozenset(name for bit, name in _PROTO_BITS if rp & bit)
         raw_url = opts.get(URL)
         if raw_url is None:
             raise CurlError(C.E_URL_MALFORMAT, "No URL set")
@@ -407,6 +449,56 @@ class Config:
             self.proxy_tls,
             self.connect_head,
         )
+
+
+def follow_config(cfg: Config, new_url: Url, status: int) -> Config:
+    """The Config of the request that follows a redirect (lib/transfer.c Curl_follow).
+
+    The method: 301 and 302 turn a POST into a GET unless CURLOPT_POSTREDIR keeps it, 303
+    turns anything but HEAD into a GET; a CUSTOMREQUEST method stays (checked against
+    libcurl 8.23). Credentials (USERPWD/USERNAME/PASSWORD) and the user's Authorization and
+    Cookie headers are dropped when the scheme, host or port changes, unless
+    CURLOPT_UNRESTRICTED_AUTH (CVE-2018-1000007, CVE-2022-27774). AUTOREFERER sends the
+    previous URL without credentials or fragment.
+    """
+    opts = dict(cfg.opts)
+    opts[URL] = new_url.url()
+    posting = cfg.method == "POST" and cfg.body is not None
+    to_get = False
+    if status in (301, 302) and posting:
+        keep = _POST_301 if status == 301 else _POST_302
+        to_get = not cfg.postredir & keep
+    elif status == 303 and not cfg.is_head:
+        to_get = not (posting and cfg.postredir & _POST_303)
+    if to_get:
+        for key in (POSTFIELDS, COPYPOSTFIELDS, POST, POSTFIELDSIZE_LARGE, POSTFIELDSIZE_LONG):
+            opts.pop(key, None)
+        opts[HTTPGET] = 1
+    old = cfg.url
+    if not cfg.unrestricted_auth and (
+        old.scheme != new_url.scheme
+        or old.host.lower() != new_url.host.lower()
+        or old.port != new_url.port
+    ):
+        for key in (USERPWD, USERNAME, PASSWORD):
+            opts.pop(key, None)
+        headers = opts.get(HTTPHEADER)
+        if headers:
+            opts[HTTPHEADER] = [
+                h for h in headers if not _header_named(h, (b"authorization", b"cookie"))
+            ]
+    if cfg.autoreferer:
+        q = f"?{old.query}" if old.query is not None else ""
+        port = f":{old.port}" if old.explicit_port else ""
+        host = f"[{old.host}]" if old.is_ipv6 else old.host
+        opts[REFERER] = f"{old.scheme}://{host}{port}{old.path}{q}"
+    return Config(opts)
+
+
+def _header_named(line: Any, names: tuple[bytes, ...]) -> bool:
+    raw = line.encode("latin-1", "replace") if isinstance(line, str) else bytes(line)
+    name = raw.split(b":", 1)[0].split(b";", 1)[0].strip().lower()
+    return name in names
 
 
 def _tls_settings(opts: dict[int, Any], proxy: bool) -> TlsSettings:

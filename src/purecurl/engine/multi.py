@@ -46,7 +46,7 @@ from purecurl import _codes as C
 from purecurl._errors import CurlError
 from purecurl.engine import state as S
 from purecurl.engine import timers as T
-from purecurl.engine.config import Config
+from purecurl.engine.config import Config, follow_config
 from purecurl.engine.interest import (
     NO_POLL,
     POLL_IN,
@@ -60,6 +60,7 @@ from purecurl.engine.timers import DeadlineQueue, ms_until
 from purecurl.engine.transfer import Connection, Transfer
 from purecurl.proto.http1 import Body, End, Head, ResponseError, ResponseParser
 from purecurl.proto.socks import SocksHandshake
+from purecurl.proto.url import check_scheme, resolve_reference
 from purecurl.transport.connect import TcpConnector
 from purecurl.transport.oserrors import curl_error, errno_of
 from purecurl.transport.resolver import DnsCache, Lookup, Resolver, connect_to_target
@@ -486,8 +487,11 @@ class MultiEngine:
                     st = t.state
                 if st != S.PERFORMING:
                     break
+                conn = t.conn
                 self._performing(t, now)
-                if t.state != S.RESOLVING:  # RESOLVING again: a retry on a fresh connection
+                # RESOLVING again: a retry or a redirect on a new connection; a redirect on a
+                # pooled connection has its request to send now
+                if t.state != S.RESOLVING and (t.state != S.PERFORMING or t.conn is conn):
                     break
             cfg = t.cfg
             if (
@@ -1140,8 +1144,8 @@ class MultiEngine:
                     raise
                 t.keep_alive = False
                 self._process(t, events, now)
-                if t.state in S.LIVE:
-                    # feed_eof always ends the response or raises
+                if t.state in S.LIVE and t.conn is conn:
+                    # feed_eof always ends the response (or a redirect moved on) or raises
                     self._finish(t, C.E_OK, "", now)
                 return
             if not t.t_starttransfer:
@@ -1155,7 +1159,7 @@ class MultiEngine:
                 raise
             if events:
                 self._process(t, events, now)
-                if t.state not in S.LIVE or t.paused & PAUSE_RECV:
+                if t.state not in S.LIVE or t.paused & PAUSE_RECV or t.conn is not conn:
                     return
             if n < bufsize and not (tls and sock.pending()):  # type: ignore[attr-defined]
                 break
@@ -1172,6 +1176,8 @@ class MultiEngine:
             tp = type(ev)
             if tp is Body:
                 assert isinstance(ev, Body)
+                if t.follow is not None:
+                    continue  # the body of a redirect that is followed is not the user's
                 data = ev.data
                 t.size_dl += len(data)
                 if cfg.verbose:
@@ -1204,6 +1210,9 @@ class MultiEngine:
                 parser = t.parser
                 # Bytes after the response (an unsolicited extra) make the connection unusable.
                 t.keep_alive = ev.keep_alive and not (parser is not None and parser.leftover)
+                if t.follow is not None:
+                    self._follow(t, now)
+                    return
                 if cfg.progress is not None or cfg.progress_old is not None:
                     self._progress(t)  # the final update; it may still abort (42)
                 self._finish(t, C.E_OK, "", now)
@@ -1239,12 +1248,70 @@ class MultiEngine:
         t.http_version = head.version
         if head.content_length is not None:
             t.content_length = head.content_length
+        location = None
         for name, value in head.headers:
             if name == b"content-type":
                 t.content_type = value.decode("latin-1")
+            elif name == b"location" and 300 <= status < 400:
+                location = value
+        t.redirect_url = None
+        if location is not None:  # any 3xx with a Location, 304 too (as libcurl 8.23)
+            self._on_location(t, cfg, location.decode("latin-1").strip())
         if cfg.failonerror and status >= 400:
             t.keep_alive = False
             raise CurlError(C.E_HTTP_RETURNED_ERROR, f"The requested URL returned error: {status}")
+
+    def _on_location(self, t: Transfer, cfg: Config, location: str) -> None:
+        """A 3xx with Location: remember where it points, and whether to go there."""
+        try:
+            target = resolve_reference(cfg.url, location)
+        except CurlError as err:
+            if not cfg.followlocation:
+                t.redirect_url = location  # libcurl shows what it could not parse
+                return
+            # Raised when the response ends (libcurl counts the hop first).
+            t.redirect_count += 1
+            raise err
+        if not cfg.followlocation:
+            t.redirect_url = target.url()
+            return
+        t.follow = target
+        t.redirect_url = target.url()
+
+    def _follow(self, t: Transfer, now: float) -> None:
+        """The response to a followed 3xx ended: start the request to its Location."""
+        cfg = t.cfg
+        target = t.follow
+        assert cfg is not None and target is not None
+        t.follow = None
+        if cfg.maxredirs >= 0 and t.redirect_count >= cfg.maxredirs:
+            raise CurlError(C.E_TOO_MANY_REDIRECTS, f"Maximum ({cfg.maxredirs}) redirects followed")
+        t.redirect_count += 1
+        if target.scheme not in cfg.redir_schemes:
+            t.effective_url = target.url()
+            t.redirect_url = None
+            check_scheme(target.scheme, cfg.redir_schemes, in_redirect=True)
+        try:
+            new_cfg = follow_config(cfg, target, t.response_code)
+        except CurlError:
+            t.effective_url = target.url()
+            t.redirect_url = None
+            raise
+        if cfg.verbose:
+            self._info(t, f"Issue another request to this URL: '{new_cfg.url_str}'")
+        self._release(t, now, t.keep_alive)
+        t.redirect_url = None
+        t.effective_url = None
+        t.t_redirect = now - t.t_start
+        t.cfg = new_cfg
+        t.size_dl = 0
+        t.content_length = -1
+        t.content_type = None
+        t.head_done = False
+        t.retried = False
+        self.deadlines.clear(t, T.SERVER_RESPONSE)
+        self.deadlines.clear(t, T.LOW_SPEED)
+        self._acquire(t, now)
 
     def _call_write(self, t: Transfer, fn: Callable[[bytes], Any], data: bytes) -> Any:
         try:

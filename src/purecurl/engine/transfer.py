@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     SetupStep = TlsHandshake | ConnectTunnel | SocksTunnel
     from purecurl.proto.http1 import Body, End, Head, ResponseParser
+    from purecurl.proto.url import Url
     from purecurl.transport.connect import TcpConnector
     from purecurl.transport.resolver import Lookup
 
@@ -99,9 +100,11 @@ class Transfer:
         "content_type",
         "deadline",
         "deadline_stamp",
+        "effective_url",
         "errmsg",
         "exc",
         "expires",
+        "follow",
         "get_config",
         "handle",
         "head_done",
@@ -123,6 +126,8 @@ class Transfer:
         "primary_ip",
         "primary_port",
         "proxy_verify_result",
+        "redirect_count",
+        "redirect_url",
         "request_size",
         "response_code",
         "result",
@@ -163,6 +168,13 @@ class Transfer:
         self.exc: BaseException | None = None
         self.os_errno = 0
         self.retried = False
+        # redirects: the URL to follow once this response ends, the count so far, the
+        # absolute Location of the last 3xx (CURLINFO_REDIRECT_URL), the URL in use when it
+        # differs from the Config's (a redirect that failed before it could be used)
+        self.follow: Url | None = None
+        self.redirect_count = 0
+        self.redirect_url: str | None = None
+        self.effective_url: str | None = None
         self.paused = 0
         self.held: list[Head | Body | End] = []
         # req

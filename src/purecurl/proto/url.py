@@ -753,14 +753,14 @@ def check_scheme(
     """lib/url.c findprotocol(): raise unless `scheme` may be used.
 
     `allowed_schemes` None means purecurl's `BUILT_SCHEMES`. Raises
-    `CurlError(E_UNSUPPORTED_PROTOCOL, 'Protocol "x" disabled')` for a scheme libcurl knows but
+    `CurlError(E_UNSUPPORTED_PROTOCOL, 'Protocol "x" is disabled')` for a scheme libcurl knows but
     may not use, 'Protocol "x" not supported' for one it does not know; a redirect adds
     " (in redirect)".
     """
     allowed = BUILT_SCHEMES if allowed_schemes is None else allowed_schemes
     if scheme in allowed:
         return
-    why = "disabled" if scheme in _DEFAULT_PORTS else "not supported"
+    why = "is disabled" if scheme in _DEFAULT_PORTS else "not supported"
     where = " (in redirect)" if in_redirect else ""
     raise CurlError(E_UNSUPPORTED_PROTOCOL, f'Protocol "{scheme}" {why}{where}')
 
@@ -837,7 +837,7 @@ def resolve_reference(
     `allowed_schemes` is CURLOPT_REDIR_PROTOCOLS_STR: None skips the check.
 
     Raises CurlError: E_URL_MALFORMAT or E_UNSUPPORTED_PROTOCOL with "The redirect target URL
-    could not be parsed: <reason>", or E_UNSUPPORTED_PROTOCOL 'Protocol "x" disabled (in
+    could not be parsed: <reason>", or E_UNSUPPORTED_PROTOCOL 'Protocol "x" is disabled (in
     redirect)' from the scheme check.
     """
     flags = {
