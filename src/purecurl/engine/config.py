@@ -21,6 +21,7 @@ from urllib.parse import unquote
 from purecurl import _codes as C
 from purecurl._errors import CurlError
 from purecurl._options import EASY_OPTIONS
+from purecurl.proto.decoding import accept_encoding_value
 from purecurl.proto.proxy import (
     FORWARD_PROXY_HEADER,
     ProxySpec,
@@ -94,6 +95,8 @@ MAXCONNECTS = num("MAXCONNECTS")
 HTTP09_ALLOWED = num("HTTP09_ALLOWED")
 DEFAULT_PROTOCOL = num("DEFAULT_PROTOCOL")
 OPT_CERTINFO = num("OPT_CERTINFO")
+ACCEPT_ENCODING = num("ACCEPT_ENCODING")
+HTTP_CONTENT_DECODING = num("HTTP_CONTENT_DECODING")
 FOLLOWLOCATION = num("FOLLOWLOCATION")
 MAXREDIRS = num("MAXREDIRS")
 POSTREDIR = num("POSTREDIR")
@@ -204,6 +207,7 @@ class Config:
         "connect_timeout",
         "connect_to",
         "debug",
+        "decode",
         "dns_cache_timeout",
         "failonerror",
         "family",
@@ -364,6 +368,11 @@ class Config:
         if auth is not None:
             extra_defaults.append(("Authorization", auth))
         extra_defaults.append(("Accept", "*/*"))
+        accept_encoding = opts.get(ACCEPT_ENCODING)
+        if accept_encoding is not None:
+            extra_defaults.append(("Accept-Encoding", accept_encoding_value(str(accept_encoding))))
+        # libcurl decodes only what it asked for: ACCEPT_ENCODING set, and not switched off.
+        self.decode = accept_encoding is not None and bool(opts.get(HTTP_CONTENT_DECODING, 1))
         if forward:
             name, _, value = FORWARD_PROXY_HEADER.decode("latin-1").partition(":")
             extra_defaults.append((name, value.strip()))

@@ -58,6 +58,7 @@ from purecurl.engine.interest import (
 from purecurl.engine.pool import ConnectionPool
 from purecurl.engine.timers import DeadlineQueue, ms_until
 from purecurl.engine.transfer import Connection, Transfer
+from purecurl.proto.decoding import ContentDecoder
 from purecurl.proto.http1 import Body, End, Head, ResponseError, ResponseParser
 from purecurl.proto.socks import SocksHandshake
 from purecurl.proto.url import check_scheme, resolve_reference
@@ -95,6 +96,12 @@ PIPE_MULTIPLEX = 2
 
 SocketCallback = Callable[[int, int, Any], Any]
 TimerCallback = Callable[[int], Any]
+
+
+class _Decoded(Body):
+    """Decoded body output held during a pause (not to be decoded again)."""
+
+    __slots__ = ()
 
 
 class MultiAborted(Exception):
@@ -1178,6 +1185,16 @@ class MultiEngine:
                 assert isinstance(ev, Body)
                 if t.follow is not None:
                     continue  # the body of a redirect that is followed is not the user's
+                decoder = t.decoder
+                if decoder is not None:
+                    t.size_dl += len(ev.data)  # SIZE_DOWNLOAD counts what came off the wire
+                    if cfg.verbose:
+                        self._debug(t, INFO_DATA_IN, ev.data)
+                    decoder.feed(ev.data)
+                    if not self._deliver_decoded(t, cfg, decoder, None):
+                        t.held.extend(events[i:])
+                        return
+                    continue
                 data = ev.data
                 t.size_dl += len(data)
                 if cfg.verbose:
@@ -1191,6 +1208,13 @@ class MultiEngine:
                     t.size_dl -= len(data)  # counted again when redelivered
                     t.paused |= PAUSE_RECV
                     t.held.append(ev)
+                    t.held.extend(events[i:])
+                    return
+            elif tp is _Decoded:
+                # decoded output held back by a pause, then the rest of that body piece
+                decoder = t.decoder
+                assert isinstance(ev, _Decoded) and decoder is not None
+                if not self._deliver_decoded(t, cfg, decoder, ev.data):
                     t.held.extend(events[i:])
                     return
             elif tp is Head:
@@ -1210,6 +1234,13 @@ class MultiEngine:
                 parser = t.parser
                 # Bytes after the response (an unsolicited extra) make the connection unusable.
                 t.keep_alive = ev.keep_alive and not (parser is not None and parser.leftover)
+                decoder = t.decoder
+                if decoder is not None and t.follow is None:
+                    decoder.feed_eof()
+                    if not self._deliver_decoded(t, cfg, decoder, None):
+                        t.held.append(ev)
+                        t.held.extend(events[i:])
+                        return
                 if t.follow is not None:
                     self._follow(t, now)
                     return
@@ -1217,6 +1248,25 @@ class MultiEngine:
                     self._progress(t)  # the final update; it may still abort (42)
                 self._finish(t, C.E_OK, "", now)
                 return
+
+    def _deliver_decoded(
+        self, t: Transfer, cfg: Config, decoder: ContentDecoder, first: bytes | None
+    ) -> bool:
+        """Hand decoded output to the write callback one bounded piece at a time, so a
+        decompression bomb never sits in memory; False when a pause stopped it (the piece
+        not taken is held). Raises CurlError (61) when the body does not decode."""
+        chunk = first if first is not None else decoder.next_chunk()
+        while chunk:
+            if t.paused & PAUSE_RECV:
+                t.held.append(_Decoded(chunk))
+                return False
+            r = self._call_write(t, cfg.write_fn, chunk)
+            if r == WRITEFUNC_PAUSE:
+                t.paused |= PAUSE_RECV
+                t.held.append(_Decoded(chunk))
+                return False
+            chunk = decoder.next_chunk()
+        return True
 
     def _deliver_before_failure(self, t: Transfer, err: ResponseError, now: float) -> None:
         """libcurl hands over what arrived before a protocol error, then fails the transfer."""
@@ -1249,11 +1299,19 @@ class MultiEngine:
         if head.content_length is not None:
             t.content_length = head.content_length
         location = None
+        encodings: list[bytes] = []
         for name, value in head.headers:
             if name == b"content-type":
                 t.content_type = value.decode("latin-1")
+            elif name == b"content-encoding":
+                encodings.append(value)
             elif name == b"location" and 300 <= status < 400:
                 location = value
+        t.decoder = None
+        if encodings and cfg.decode:
+            decoder = ContentDecoder(encodings)  # more than 5 codings: 61 at once
+            if not decoder.passthrough:
+                t.decoder = decoder
         t.redirect_url = None
         if location is not None:  # any 3xx with a Location, 304 too (as libcurl 8.23)
             self._on_location(t, cfg, location.decode("latin-1").strip())

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from purecurl.transport.tunnel import ConnectTunnel, SocksTunnel
 
     SetupStep = TlsHandshake | ConnectTunnel | SocksTunnel
+    from purecurl.proto.decoding import ContentDecoder
     from purecurl.proto.http1 import Body, End, Head, ResponseParser
     from purecurl.proto.url import Url
     from purecurl.transport.connect import TcpConnector
@@ -100,6 +101,7 @@ class Transfer:
         "content_type",
         "deadline",
         "deadline_stamp",
+        "decoder",
         "effective_url",
         "errmsg",
         "exc",
@@ -177,6 +179,7 @@ class Transfer:
         self.effective_url: str | None = None
         self.paused = 0
         self.held: list[Head | Body | End] = []
+        self.decoder: ContentDecoder | None = None  # Content-Encoding being undone
         # req
         self.sendbuf: bytes | None = None
         self.sent = 0
