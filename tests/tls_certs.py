@@ -14,8 +14,11 @@ takes microseconds, so a session pays a few milliseconds for the whole set.
 - `client_ca` (a separate root) signs `client` (CN=purecurl client, clientAuth);
   `client.key_encrypted_pem` is the same key under the passphrase `CLIENT_KEY_PASSWORD`.
 - `other_ca` is a root nothing chains to: a CAINFO of it makes every server cert untrusted.
+- `self_signed` is a server certificate (the server names) that signs itself.
 
-The `pki` session fixture of tests/tls_servers.py calls `make_pki` in a temporary directory.
+`tls_servers.pki_in(tmp_path_factory)` calls `make_pki` in a temporary directory, for a
+session-scoped fixture. `certificate_der(cn, names)` makes one self-signed certificate in memory,
+for tests of the name rules.
 """
 
 from __future__ import annotations
@@ -32,7 +35,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["CLIENT_KEY_PASSWORD", "SERVER_NAMES", "Issued", "Pki", "make_pki", "subject_hash"]
+__all__ = [
+    "CLIENT_KEY_PASSWORD",
+    "SERVER_NAMES",
+    "Issued",
+    "Pki",
+    "certificate_der",
+    "make_pki",
+    "subject_hash",
+]
 
 CLIENT_KEY_PASSWORD = "s3cret"
 SERVER_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -46,15 +57,15 @@ class Issued:
 
     name: str
     cert_pem: Path
-    key_pem: Path
+    key_pem: Path  # PKCS#8, unencrypted
     cert_der: bytes
     spki_der: bytes  # the DER SubjectPublicKeyInfo (what PINNEDPUBLICKEY hashes)
     chain_pem: Path  # the certificate followed by its issuing intermediates (if any)
+    cert_der_file: Path  # the certificate as DER
+    key_der_file: Path  # the key as DER PKCS#8
+    pubkey_pem: Path  # the public key as a PEM "PUBLIC KEY" block
+    pubkey_der: Path  # the public key as DER (`spki_der`)
     key_encrypted_pem: Path | None = None
-
-    @property
-    def subject(self) -> str:
-        return self.name
 
 
 @dataclass(frozen=True)
@@ -72,18 +83,19 @@ class Pki:
     cn_only: Issued
     chained: Issued
     client: Issued
+    self_signed: Issued
     bad_file: Path  # a file that is not PEM at all
     capath: Path  # a directory of hashed CA links (c_rehash layout) holding `ca`
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "SE"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "purecurl tests"),
-            x509.NameAttribute(NameOID.COMMON_NAME, cn),
-        ]
-    )
+def _name(cn: str | None) -> x509.Name:
+    attributes = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "SE"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "purecurl tests"),
+    ]
+    if cn is not None:
+        attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
+    return x509.Name(attributes)
 
 
 def _san(names: tuple[str, ...]) -> x509.SubjectAlternativeName:
@@ -182,13 +194,32 @@ class _Builder:
         spki = key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
+        cert_der = cert.public_bytes(serialization.Encoding.DER)
+        files = {
+            ".der": cert_der,
+            ".key.der": key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+            ".pub.pem": key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            ),
+            ".pub.der": spki,
+        }
+        for suffix, data in files.items():
+            (self.directory / f"{name}{suffix}").write_bytes(data)
         issued = Issued(
             name=name,
             cert_pem=cert_pem,
             key_pem=key_pem,
-            cert_der=cert.public_bytes(serialization.Encoding.DER),
+            cert_der=cert_der,
             spki_der=spki,
             chain_pem=chain_pem,
+            cert_der_file=self.directory / f"{name}.der",
+            key_der_file=self.directory / f"{name}.key.der",
+            pubkey_pem=self.directory / f"{name}.pub.pem",
+            pubkey_der=self.directory / f"{name}.pub.der",
             key_encrypted_pem=encrypted,
         )
         return issued, cert, key
@@ -242,6 +273,7 @@ def make_pki(directory: Path) -> Pki:
         chain=(inter_cert,),
     )
     client, _, _ = b.issue("client", "purecurl client", issuer=(cca_cert, cca_key), client=True)
+    self_signed, _, _ = b.issue("self-signed", "localhost", names=SERVER_NAMES)
     bad = directory / "not-a-cert.pem"
     bad.write_bytes(b"this is not a certificate\n")
     capath = directory / "capath"
@@ -259,6 +291,26 @@ def make_pki(directory: Path) -> Pki:
         cn_only=cn_only,
         chained=chained,
         client=client,
+        self_signed=self_signed,
         bad_file=bad,
         capath=capath,
     )
+
+
+def certificate_der(cn: str | None, names: tuple[str, ...] = ()) -> bytes:
+    """Return a self-signed DER certificate: subject CN `cn` (none when None) and, when `names`
+    is not empty, a subjectAltName of them (IP literals as iPAddress, the rest as dNSName)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(cn))
+        .issuer_name(_name(cn))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _DAY)
+        .not_valid_after(now + _DAY)
+    )
+    if names:
+        builder = builder.add_extension(_san(names), critical=False)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)

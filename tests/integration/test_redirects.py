@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.integration._util import fetch, make_curl, run_multi
-from tests.servers import HttpServer, Response
+from tests.servers import HttpServer, Response, Route
 
 FOLLOW = ("FOLLOWLOCATION", 1)
 
@@ -23,7 +23,7 @@ def _to(location: str, status: int = 302) -> Response:
 
 @pytest.fixture
 def server() -> Iterator[HttpServer]:
-    routes = {
+    routes: dict[str, Route] = {
         "/a": _to("/b"),
         "/b": b"final",
         "/rel": _to("sub/x"),

@@ -22,12 +22,19 @@ libcurl 8.23 through pycurl 7.49 (the messages below are libcurl's):
   subject CN is consulted only when the certificate has no DNS or IP SAN at all.
 - PINNEDPUBLICKEY is checked last, whatever the other two say: sha256 of the peer's DER
   SubjectPublicKeyInfo, found by the small DER walker below (no dependency at run time).
+- Afterwards, an end of stream without close_notify is 56 ("unexpected eof while reading"),
+  as in libcurl over OpenSSL 3: the socket is wrapped with suppress_ragged_eofs=False, or
+  `ssl` would pass a truncated stream off as a complete one.
 
 Known differences from libcurl (stdlib `ssl` exposes no more): when the chain AND the name are
 both wrong, libcurl reports the name and we the chain (both 60); `verify_result` with
 VERIFYPEER off is 18 (self-signed leaf) or 20 (anything else), where OpenSSL may say more;
-TLS13_CIPHERS is validated but cannot be applied; certinfo covers the leaf only before Python
-3.13 (which adds `get_unverified_chain`), and decodes only the fields listed in `certinfo`.
+TLS13_CIPHERS is validated but cannot be applied; P12/ENG/PROV certificate and key types are
+refused; the OpenSSL detail of a client certificate that does not load is a fixed text per
+cause (libcurl prints whatever OpenSSL's error queue holds first); an encrypted key without
+KEYPASSWD fails (43) where libcurl lets OpenSSL prompt on the terminal; certinfo covers the
+leaf only before Python 3.13 (which adds `get_unverified_chain`), and decodes only the fields
+listed in `certinfo` (libcurl shows every extension).
 
 Environment: libcurl itself reads neither CURL_CA_BUNDLE nor SSL_CERT_FILE (measured: the
 curl tool reads CURL_CA_BUNDLE and passes it as CAINFO). The default store here is OpenSSL's
@@ -42,6 +49,7 @@ import errno
 import hashlib
 import ipaddress
 import os
+import re
 import socket
 import ssl
 from collections import OrderedDict
@@ -163,11 +171,19 @@ class TlsSettings:
 # -- OpenSSL-style error texts --------------------------------------------------------------
 
 _LIB_SSL = 20  # ERR_LIB_SSL
-_SSL_REASONS = {  # ssl/ssl_err.c reason numbers for the reasons a client meets
+_SSL_REASONS = {  # include/openssl/sslerr.h numbers of the reasons a client meets
+    "BAD_WRITE_RETRY": 127,
     "CERTIFICATE_VERIFY_FAILED": 134,
+    "HTTPS_PROXY_REQUEST": 155,
+    "HTTP_REQUEST": 156,
+    "NO_CIPHERS_AVAILABLE": 181,
     "NO_PROTOCOLS_AVAILABLE": 191,
+    "PROTOCOL_IS_SHUTDOWN": 207,
     "UNSUPPORTED_PROTOCOL": 258,
     "WRONG_VERSION_NUMBER": 267,
+    "BAD_LENGTH": 271,
+    "DECRYPTION_FAILED_OR_BAD_RECORD_MAC": 281,
+    "APPLICATION_DATA_AFTER_CLOSE_NOTIFY": 291,
     "UNEXPECTED_EOF_WHILE_READING": 294,
 }
 _SSL_AD_REASON_OFFSET = 1000  # ssl.h: an alert's reason is 1000 + its AlertDescription
@@ -199,7 +215,9 @@ def _openssl_error(exc: ssl.SSLError) -> str:
     names and OpenSSL's text, not the packed code; the code is rebuilt for the reasons a client
     meets (alerts are 1000 + the alert number) and left out otherwise.
     """
-    reason = exc.reason or ""
+    # `_ssl` sets both attributes (maybe to None); an SSLError made in Python has neither.
+    reason = getattr(exc, "reason", None) or ""
+    library = getattr(exc, "library", None)
     text = str(exc)
     # "[SSL: REASON] text (_ssl.c:1006)"; Python replaces the text of the EOF reasons.
     close = text.find("] ")
@@ -211,8 +229,8 @@ def _openssl_error(exc: ssl.SSLError) -> str:
     if isinstance(exc, ssl.SSLEOFError) or text.startswith("EOF occurred"):
         reason = reason or "UNEXPECTED_EOF_WHILE_READING"
         text = reason.lower().replace("_", " ")
-    if exc.library not in (None, "SSL"):
-        return f"{exc.library} routines::{text}"
+    if library not in (None, "SSL"):
+        return f"{library} routines::{text}"
     number = _reason_number(reason)
     if number is None:
         return f"SSL routines::{text}"
@@ -283,75 +301,111 @@ class _MemoryFile:
                 os.unlink(self._path)
 
 
-def _read_client_file(path: str, kind: str, filetype: str) -> bytes:
-    """Read a client certificate or key; raise CurlError 58 as libcurl words it."""
+_CERT_HINT = "(no key found, wrong passphrase, or wrong file format?)"
+# PEM_read_bio_X509_AUX takes the first block with one of these labels and skips the others.
+_PEM_CERT = re.compile(rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----(.*?)-----END ", re.DOTALL)
+_PEM_KEY_LABELS = ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY")
+
+
+def _cert_problem(filetype: str, name: str, openssl_error: str) -> CurlError:
+    """libcurl's 58 for a client certificate that does not load (openssl.c cert_stuff)."""
+    kind = "PEM" if filetype == "PEM" else "ASN1"
+    return CurlError(
+        E_SSL_CERTPROBLEM,
+        f"could not load {kind} client certificate from {name}, OpenSSL error "
+        f"{openssl_error}, {_CERT_HINT}",
+    )
+
+
+def _client_cert_error(data: bytes, filetype: str) -> str | None:
+    """Return OpenSSL's error text for why `data` holds no certificate, or None if it does.
+
+    `ssl` loads a certificate only together with its key; checking the certificate first
+    keeps libcurl's split between a bad certificate (58) and a bad key (43).
+    """
+    if filetype == "DER":
+        try:
+            parse_certificate(data)
+        except ValueError:
+            return "error:1E08010C:DECODER routines::unsupported"
+        return None
+    match = _PEM_CERT.search(data)
+    if match is None:
+        return "error:0480006C:PEM routines::no start line"
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        err = CurlError(
-            E_SSL_CERTPROBLEM,
-            f"could not load {filetype} client {kind} from {path}, OpenSSL error "
-            f"{_system_error(exc)}, (no key found, wrong passphrase, or wrong file format?)",
-        )
-        err.__cause__ = exc
-        raise err from exc
-    return data
-
-
-def _as_pem(data: bytes, filetype: str, labels: tuple[str, ...]) -> list[bytes]:
-    """Return candidate PEM encodings of `data` of type `filetype` ("PEM" or "DER")."""
-    if filetype == "PEM":
-        return [data]
-    return [_pem_text(data, label).encode("ascii") for label in labels]
+        der = base64.b64decode(b"".join(match.group(1).split()), validate=True)
+    except ValueError:
+        return "error:04800064:PEM routines::bad base64 decode"
+    try:
+        parse_certificate(der)
+    except ValueError:
+        return "error:068000A8:asn1 encoding routines::wrong tag"
+    return None
 
 
 def _load_client_cert(ctx: ssl.SSLContext, s: TlsSettings) -> None:
-    """Load CURLOPT_SSLCERT/SSLKEY (or the blob forms) into `ctx`.
+    """Load CURLOPT_SSLCERT/SSLKEY (or the blob forms) into `ctx`, in libcurl's order.
 
-    Raises CurlError 58 when the certificate cannot be read, 43 when the key does not load
-    (libcurl's "unable to set private key file"), both with libcurl's texts.
+    Raises CurlError with libcurl's code and text (measured against libcurl 8.23): 58 when
+    the certificate does not load, 43 when the key does not ("unable to set private key
+    file"), 43 for an unknown file type, 58 for the engine/provider/P12 types `ssl` lacks.
     """
-    certtype = (s.certtype or "PEM").upper()
-    keytype = (s.keytype or "PEM").upper()
-    for kind, filetype in (("certificate", certtype), ("private key", keytype)):
-        if filetype not in ("PEM", "DER"):
-            # libcurl also takes P12 and ENG; `ssl` loads neither
-            raise CurlError(E_SSL_CERTPROBLEM, f"not supported file type '{filetype}' for {kind}")
-    cert_name = s.cert if s.cert is not None else "(memory blob)"
+    certtype = s.certtype or "PEM"
+    keytype = s.keytype or "PEM"
+    ctype, ktype = certtype.upper(), keytype.upper()
+    if ctype in ("ENG", "PROV"):
+        what = "engine" if ctype == "ENG" else "provider"
+        raise CurlError(E_SSL_CERTPROBLEM, f"crypto {what} not set, cannot load certificate")
+    if ctype not in ("PEM", "DER"):
+        # libcurl also reads P12 (with OpenSSL's PKCS#12 code, which `ssl` does not expose)
+        raise CurlError(
+            E_BAD_FUNCTION_ARGUMENT, f"not supported file type '{certtype}' for certificate"
+        )
     if s.cert_blob is not None:
+        cert_name = "CURLOPT_SSLCERT_BLOB"
         cert_data = s.cert_blob
     else:
         assert s.cert is not None
-        cert_data = _read_client_file(s.cert, "certificate", certtype)
-    if certtype == "PEM" and b"-----BEGIN " not in cert_data:
-        raise CurlError(
-            E_SSL_CERTPROBLEM,
-            f"could not load PEM client certificate from {cert_name}, OpenSSL error "
-            "error:0480006C:PEM routines::no start line, (no key found, wrong passphrase,"
-            " or wrong file format?)",
-        )
-    key_name = s.key or s.cert or "(memory blob)"
-    if s.key_blob is not None:
-        key_data = s.key_blob
-    elif s.key is not None:
+        cert_name = s.cert
         try:
-            with open(s.key, "rb") as f:
-                key_data = f.read()
-        except OSError:
-            key_data = b""
+            with open(s.cert, "rb") as f:
+                cert_data = f.read()
+        except OSError as exc:
+            raise _cert_problem(ctype, cert_name, _system_error(exc)) from exc
+    problem = _client_cert_error(cert_data, ctype)
+    if problem is not None:
+        raise _cert_problem(ctype, cert_name, problem)
+    if ktype in ("ENG", "PROV"):
+        what = "engine" if ktype == "ENG" else "provider"
+        raise CurlError(E_SSL_CERTPROBLEM, f"crypto {what} not set, cannot load private key")
+    if ktype == "P12":
+        raise CurlError(E_SSL_CERTPROBLEM, "file type P12 for private key not supported")
+    if ktype not in ("PEM", "DER"):
+        raise CurlError(E_BAD_FUNCTION_ARGUMENT, "not supported file type for private key")
+    key_data = b""
+    if s.key_blob is not None:
+        key_name = "(memory blob)"
+        key_data = s.key_blob
     else:
-        key_data = cert_data if s.cert_blob is None and certtype == "PEM" else b""
-    certs = _as_pem(cert_data, certtype, ("CERTIFICATE",))
-    keys = _as_pem(key_data, keytype, ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"))
-    for cert_pem in certs:
+        # "cert & key can only be in PEM case in the same file" (openssl.c)
+        key_path = s.key if s.key is not None else s.cert if ktype == "PEM" else None
+        key_name = key_path or "(memory blob)"
+        if key_path is not None:
+            with contextlib.suppress(OSError), open(key_path, "rb") as f:
+                key_data = f.read()
+    cert_pem = cert_data if ctype == "PEM" else _pem_text(cert_data, "CERTIFICATE").encode()
+    keys = (
+        [key_data] if ktype == "PEM" else [_pem_text(key_data, n).encode() for n in _PEM_KEY_LABELS]
+    )
+    # Always a password: without one, OpenSSL would prompt on the terminal for an encrypted
+    # key (libcurl's does; a library must not).
+    password = s.keypasswd or ""
+    with _MemoryFile(cert_pem) as cert_path:
         for key_pem in keys:
-            # One file holding certificate then key: load_cert_chain reads the key after the
-            # certificate from the same file when no key file is given.
-            with _MemoryFile(cert_pem + b"\n" + key_pem) as path:
+            with _MemoryFile(key_pem) as key_path:
                 try:
-                    ctx.load_cert_chain(path, password=s.keypasswd or None)
-                except (ssl.SSLError, OSError, ValueError, TypeError):
+                    ctx.load_cert_chain(cert_path, key_path, password=password)
+                except (ssl.SSLError, OSError, ValueError):
                     continue
                 return
     raise CurlError(
@@ -427,15 +481,26 @@ def build_context(s: TlsSettings) -> ssl.SSLContext:
                 raise CurlError(E_SSL_CRL_BADFILE, f"error loading CRL file: {s.crlfile}") from exc
             # libcurl: X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL
             ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
-    if s.cipher_list is not None:
+    # libcurl sets the TLS <= 1.2 list only when such a version may be used, and the TLS 1.3
+    # suites only when TLS 1.3 may be (measured: a bad list outside that range is ignored).
+    if s.cipher_list is not None and minimum < ssl.TLSVersion.TLSv1_3:
         try:
             ctx.set_ciphers(s.cipher_list)
         except ssl.SSLError as exc:
             raise CurlError(E_SSL_CIPHER, f"failed setting cipher list: {s.cipher_list}") from exc
-    if s.tls13_ciphers is not None:
-        names = [n.strip() for n in s.tls13_ciphers.split(":") if n.strip()]
-        if not any(n in _TLS13_SUITES for n in names):
+    if s.tls13_ciphers is not None and (maximum is None or maximum >= ssl.TLSVersion.TLSv1_3):
+        # SSL_CTX_set_ciphersuites: unknown names are skipped, "" (and only "") means none
+        names = [n.strip() for n in s.tls13_ciphers.split(":")]
+        if s.tls13_ciphers and not any(n in _TLS13_SUITES for n in names):
             raise CurlError(E_SSL_CIPHER, f"failed setting TLS 1.3 cipher suite: {s.tls13_ciphers}")
+        if not s.tls13_ciphers:
+            # No TLS 1.3 suite while TLS 1.3 is the highest version: OpenSSL refuses to
+            # send a ClientHello, and libcurl reports it as the handshake's failure.
+            raise CurlError(
+                E_SSL_CONNECT_ERROR,
+                f"TLS connect error: error:{(_LIB_SSL << 23) | 181:08X}:SSL routines::"
+                "no ciphers available",
+            )
     if s.cert is not None or s.cert_blob is not None:
         _load_client_cert(ctx, s)
         # libcurl enables TLS 1.3 post-handshake authentication when it has a certificate
@@ -623,7 +688,8 @@ def _time(tag: int, data: bytes) -> str:
         year = int(text[:4])
         rest = text[4:]
     month, day = int(rest[0:2]), int(rest[2:4])
-    hh, mm, ss = rest[4:6], rest[6:8], rest[8:10] or "00"
+    hh, mm = rest[4:6], rest[6:8]
+    ss = rest[8:10] if rest[8:10].isdigit() else "00"  # BER allows leaving the seconds out
     return f"{_MONTHS[month - 1]} {day:2d} {hh}:{mm}:{ss} {year} GMT"
 
 
@@ -672,8 +738,12 @@ def parse_certificate(der: bytes) -> _Certificate:
 
 def _parse_certificate(der: bytes) -> _Certificate:
     cert = _Certificate(der)
-    _, s, e = _der(der, 0)
+    tag, s, e = _der(der, 0)
     parts = _children(der, s, e)
+    # Certificate ::= SEQUENCE { tbsCertificate SEQUENCE, signatureAlgorithm SEQUENCE,
+    # signatureValue BIT STRING } (RFC 5280 s4.1): anything else (a key, say) is no certificate
+    if tag != 0x30 or e != len(der) or [p[0] for p in parts] != [0x30, 0x30, 0x03]:
+        raise ValueError("not an X.509 certificate")
     _, ts, te = parts[0]
     _, as_, ae = parts[1]
     cert.signature_algorithm = _algorithm(der, as_, ae)
@@ -770,9 +840,11 @@ def _ip_bytes(host: str) -> bytes | None:
 def check_host(cert: _Certificate, host: str, log: list[str] | None = None) -> None:
     """Check `cert` against the target `host` as libcurl does; raise CurlError 60.
 
-    `host` is the URL's host name or IP address literal (no brackets).
+    `host` is the target as libcurl shows it: a host name (a trailing dot is ignored) or an
+    IP address literal, IPv6 with or without brackets; messages repeat it as given.
     """
-    ip = _ip_bytes(host)
+    name = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    ip = _ip_bytes(name)
     if cert.dns_names or cert.ip_addresses:
         if ip is not None:
             if ip in cert.ip_addresses:
@@ -781,10 +853,10 @@ def check_host(cert: _Certificate, host: str, log: list[str] | None = None) -> N
                 return
             kind = "IPv4 address" if len(ip) == 4 else "IPv6 address"
         else:
-            for name in cert.dns_names:
-                if _hostmatch(host, name):
+            for pattern in cert.dns_names:
+                if _hostmatch(name, pattern):
                     if log is not None:
-                        log.append(f'  subjectAltName: "{host}" matches cert\'s "{name}"')
+                        log.append(f'  subjectAltName: "{host}" matches cert\'s "{pattern}"')
                     return
             kind = "hostname"
         raise CurlError(
@@ -796,7 +868,7 @@ def check_host(cert: _Certificate, host: str, log: list[str] | None = None) -> N
         raise CurlError(
             E_PEER_FAILED_VERIFICATION, "SSL: unable to obtain common name from peer certificate"
         )
-    matched = cn.lower() == host.lower() if ip is not None else _hostmatch(host, cn)
+    matched = cn.lower() == name.lower() if ip is not None else _hostmatch(name, cn)
     if not matched:
         raise CurlError(
             E_PEER_FAILED_VERIFICATION,
@@ -809,30 +881,47 @@ def check_host(cert: _Certificate, host: str, log: list[str] | None = None) -> N
 # -- pinned public key (libcurl lib/vtls/vtls.c Curl_pin_peer_pubkey) -----------------------
 
 _PIN_MISMATCH = "SSL: public key does not match pinned public key"
+_MAX_PINNED_PUBKEY_SIZE = 1048576  # vtls.c: a larger file is no match
+
+
+def _pubkey_pem_to_der(pem: bytes) -> bytes | None:
+    """vtls.c pubkey_pem_to_der: the DER of the file's "PUBLIC KEY" block, or None."""
+    begin = b"-----BEGIN PUBLIC KEY-----"
+    start = pem.find(begin)
+    if start < 0 or (start > 0 and pem[start - 1 : start] != b"\n"):
+        return None
+    start += len(begin)
+    stop = pem.find(b"\n-----END PUBLIC KEY-----", start)
+    if stop < 0:
+        return None
+    text = pem[start:stop].replace(b"\r", b"").replace(b"\n", b"")
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        return None
 
 
 def check_pin(pinned: str, spki: bytes) -> None:
-    """Raise CurlError 90 unless `spki` matches CURLOPT_PINNEDPUBLICKEY `pinned`."""
+    """Raise CurlError 90 unless `spki` matches CURLOPT_PINNEDPUBLICKEY `pinned`.
+
+    libcurl's rules (vtls.c Curl_pin_peer_pubkey): "sha256//<base64>" hashes separated by
+    exactly ";sha256//" (no spaces); anything else names a file holding the key as DER
+    (when the file is exactly the key's size) or as a PEM "PUBLIC KEY" block.
+    """
     if pinned.startswith("sha256//"):
         digest = base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
-        for item in pinned.split(";"):
-            if item.strip().removeprefix("sha256//") == digest:
-                return
+        if spki and digest in pinned[len("sha256//") :].split(";sha256//"):
+            return
         raise CurlError(E_SSL_PINNEDPUBKEYNOTMATCH, _PIN_MISMATCH)
     try:
         with open(pinned, "rb") as f:
-            data = f.read()
+            data = f.read(_MAX_PINNED_PUBKEY_SIZE + 1)
     except OSError as exc:
         raise CurlError(E_SSL_PINNEDPUBKEYNOTMATCH, _PIN_MISMATCH) from exc
-    begin = b"-----BEGIN PUBLIC KEY-----"
-    start = data.find(begin)
-    if start >= 0:
-        stop = data.find(b"-----END PUBLIC KEY-----", start)
-        try:
-            data = base64.b64decode(b"".join(data[start + len(begin) : stop].split()))
-        except ValueError:
-            data = b""
-    if data != spki:
+    if not spki or not len(spki) <= len(data) <= _MAX_PINNED_PUBKEY_SIZE:
+        raise CurlError(E_SSL_PINNEDPUBKEYNOTMATCH, _PIN_MISMATCH)
+    # "If the sizes are the same, it can't be base64 encoded, must be der"
+    if (data if len(data) == len(spki) else _pubkey_pem_to_der(data)) != spki:
         raise CurlError(E_SSL_PINNEDPUBKEYNOTMATCH, _PIN_MISMATCH)
 
 
@@ -847,6 +936,26 @@ def _colon_hex(data: bytes) -> str:
     return ":".join(f"{b:02x}" for b in data)
 
 
+def _sni_name(host: str) -> bytes | None:
+    """The server_hostname to give `wrap_socket` for `host`: what SNI should carry.
+
+    Bytes, because `ssl` passes bytes on as they are, where it would run a str through the
+    IDNA 2003 codec, which refuses names libcurl sends (a label over 63 characters). None
+    (no SNI) for what `ssl` cannot send: an empty name, one starting with a dot, a NUL, more
+    than 255 bytes (TLSEXT_MAXLEN_host_name), or a non-ASCII name the codec refuses.
+    """
+    try:
+        name = host.encode("ascii")
+    except UnicodeError:
+        try:
+            name = host.encode("idna")
+        except UnicodeError:
+            return None
+    if not name or name.startswith(b".") or b"\0" in name or len(name) > 255:
+        return None
+    return name
+
+
 class TlsHandshake:
     """A client TLS handshake over a connected non-blocking socket, one step at a time.
 
@@ -858,6 +967,7 @@ class TlsHandshake:
 
     __slots__ = (
         "_peer",
+        "display_host",
         "host",
         "log",
         "settings",
@@ -874,11 +984,13 @@ class TlsHandshake:
         settings: TlsSettings,
         session: ssl.SSLSession | None = None,
     ) -> None:
-        # libcurl strips the brackets of an IPv6 literal and a trailing dot before SNI and the
-        # name check; `ssl` sends no SNI for an IP address (RFC 6066 s3).
+        # The name is checked without an IPv6 literal's brackets and SNI goes without a
+        # trailing dot; libcurl's messages show both ("'[::1]'", "'localhost.'", measured).
+        # `ssl` sends no SNI for an IP address (RFC 6066 s3).
         host = server_hostname
         if host.startswith("[") and host.endswith("]"):
             host = host[1:-1]
+        self.display_host = f"[{host}]" if ":" in host else host
         host = host.rstrip(".") or host
         self.host = host
         self.settings = settings
@@ -888,12 +1000,21 @@ class TlsHandshake:
         self._peer: _Certificate | None = None
         if settings.alpn:
             self.log.append("ALPN: curl offers " + ",".join(settings.alpn))
-        try:
-            self.sock = ctx.wrap_socket(
-                sock, server_hostname=host, do_handshake_on_connect=False, session=session
-            )
-        except ValueError:  # the session belongs to another context
-            self.sock = ctx.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+        # wrap_socket detaches `sock` before it can fail (and then closes the fd): nothing may
+        # make it raise, so the name is vetted here and the session is set afterwards.
+        # suppress_ragged_eofs=False: by default `ssl` turns an EOF without close_notify into
+        # an orderly b"", and recv_error could not report a truncated stream (libcurl's 56).
+        self.sock = ctx.wrap_socket(
+            sock,
+            server_hostname=_sni_name(host),
+            do_handshake_on_connect=False,
+            suppress_ragged_eofs=False,
+        )
+        if session is not None:
+            try:
+                self.sock.session = session
+            except ValueError:  # the session belongs to another context
+                self.log.append("SSL session not resumable with this context")
         if settings.verify_peer:
             self.log.append("SSL Trust Anchors:")
             if settings.cainfo_blob is not None:
@@ -975,7 +1096,7 @@ class TlsHandshake:
         log.append(f"  expire date: {peer.not_after}")
         log.append(f"  issuer: {_names_text(peer.issuer, '; ', '=')}")
         if s.verify_host:
-            check_host(peer, self.host, log)
+            check_host(peer, self.display_host, log)
         if s.verify_peer:
             self.verify_result = _X509_V_OK
             log.append("OpenSSL verify result: 0")
@@ -1032,9 +1153,8 @@ class TlsHandshake:
         """
         chain_fn = getattr(self.sock, "get_unverified_chain", None)
         ders: list[bytes] = []
-        if chain_fn is not None:
-            for item in chain_fn() or ():
-                ders.append(item if isinstance(item, bytes) else bytes(item.public_bytes(1)))
+        if chain_fn is not None:  # SSLSocket's gives DER bytes
+            ders.extend(item for item in chain_fn() or () if isinstance(item, bytes))
         if not ders:
             der = self.sock.getpeercert(binary_form=True)
             if der:
@@ -1101,14 +1221,19 @@ def recv_error(exc: OSError) -> CurlError | None:
 def send_error(exc: OSError) -> CurlError:
     """Map an exception of `SSLSocket.send` to the transfer's failure (55).
 
-    `SSLWantReadError`/`SSLWantWriteError` are not failures; the caller handles them.
+    `SSLWantReadError`/`SSLWantWriteError` are not failures; the caller handles them. A
+    socket error is libcurl's socket filter's "Send failure: <strerror>" (its message comes
+    before the TLS layer's); the rest are openssl.c ossl_send's texts: an OpenSSL error
+    (SSL_ERROR_SSL, `ssl` gives its reason) or the SSL_get_error name with the errno.
     """
-    if isinstance(exc, ssl.SSLError) and exc.reason:
-        err = CurlError(E_SEND_ERROR, f"SSL_write() error: {_openssl_error(exc)}")
-        err.__cause__ = exc
-        return err
-    if exc.errno:
-        err = CurlError(E_SEND_ERROR, f"SSL_write() returned SYSCALL, errno = {exc.errno}")
+    if isinstance(exc, ssl.SSLError):
+        if isinstance(exc, ssl.SSLZeroReturnError):
+            text = "OpenSSL SSL_write: SSL_ERROR_ZERO_RETURN, errno 0"
+        elif getattr(exc, "reason", None):
+            text = f"SSL_write() error: {SSL_LIBRARY}: {_openssl_error(exc)}"
+        else:  # SSL_ERROR_SYSCALL with no errno (`ssl` raises OSError when there is one)
+            text = "OpenSSL SSL_write: SSL_ERROR_SYSCALL, errno 0"
+        err = CurlError(E_SEND_ERROR, text)
         err.__cause__ = exc
         return err
     return curl_error(exc, E_SEND_ERROR, "Send failure")
