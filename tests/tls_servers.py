@@ -189,13 +189,19 @@ class _TlsServing(ScriptedServer):
             return
         sock = conn.sock
         with self._tls_lock:
-            record = HandshakeRecord(
-                sock.version(),
-                sock.selected_alpn_protocol(),
-                bool(sock.session_reused),
-                sock.getpeercert(binary_form=True),
-                self._sni.pop(sock, None),
-            )
+            try:
+                record = HandshakeRecord(
+                    sock.version(),
+                    sock.selected_alpn_protocol(),
+                    bool(sock.session_reused),
+                    sock.getpeercert(binary_form=True),
+                    self._sni.pop(sock, None),
+                )
+            except (AttributeError, OSError, ValueError):
+                # stop() closed the connection right after the handshake (its SSL object is
+                # gone): nothing to record or serve.
+                conn.close()
+                return
             self.sessions.append(record)
         super()._serve(conn)
 

@@ -1,6 +1,7 @@
 """HTTPS through the engine, on purecurl and the real pycurl alike: verification, client
 certificates, pinning, session reuse, getinfo, the multi_socket interest during a handshake,
-and HTTPS through a CONNECT tunnel. The TLS filter itself is tested in tests/unit/test_tls.py.
+and HTTPS through a CONNECT tunnel. The TLS filter itself is tested in
+tests/integration/test_tls_filter.py.
 """
 
 from __future__ import annotations
