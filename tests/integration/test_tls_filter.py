@@ -27,12 +27,12 @@ from typing import Any
 import pytest
 from cryptography import x509
 
+from purecurl._consts import SSLOPT_NO_PARTIALCHAIN as NO_PARTIAL
+from purecurl._consts import SSLVERSION_TLSv1_2, SSLVERSION_TLSv1_3
 from purecurl._errors import CurlError
 from purecurl.transport.tls import (
     SSL_LIBRARY,
     ContextCache,
-    SSLVERSION_TLSv1_2,
-    SSLVERSION_TLSv1_3,
     TlsSessionCache,
     TlsSettings,
     build_context,
@@ -42,9 +42,6 @@ from purecurl.transport.tls import (
     recv_error,
     send_error,
     spki_of,
-)
-from purecurl.transport.tls import (
-    SSLOPT_NO_PARTIALCHAIN as NO_PARTIAL,
 )
 from tests.servers import Response, ScriptedServer, ServerConnection, ServerFactory, wait_until
 from tests.tls_certs import CLIENT_KEY_PASSWORD, Pki, certificate_der

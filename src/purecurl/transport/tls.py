@@ -68,7 +68,22 @@ from purecurl._codes import (
     E_SSL_CRL_BADFILE,
     E_SSL_PINNEDPUBKEYNOTMATCH,
 )
+from purecurl._consts import (
+    SSLOPT_ALLOW_BEAST,
+    SSLOPT_NATIVE_CA,
+    SSLOPT_NO_PARTIALCHAIN,
+    SSLOPT_NO_REVOKE,
+    SSLVERSION_MAX_DEFAULT,
+    SSLVERSION_SSLv2,
+    SSLVERSION_SSLv3,
+    SSLVERSION_TLSv1,
+    SSLVERSION_TLSv1_0,
+    SSLVERSION_TLSv1_1,
+    SSLVERSION_TLSv1_2,
+    SSLVERSION_TLSv1_3,
+)
 from purecurl._errors import CurlError
+from purecurl._version import SSL_VERSION
 from purecurl.transport.oserrors import curl_error
 
 __all__ = [
@@ -85,28 +100,10 @@ __all__ = [
     "spki_of",
 ]
 
-# CURLOPT_SSLVERSION values (curl.h)
-SSLVERSION_DEFAULT = 0
-SSLVERSION_TLSv1 = 1
-SSLVERSION_SSLv2 = 2
-SSLVERSION_SSLv3 = 3
-SSLVERSION_TLSv1_0 = 4
-SSLVERSION_TLSv1_1 = 5
-SSLVERSION_TLSv1_2 = 6
-SSLVERSION_TLSv1_3 = 7
-SSLVERSION_MAX_DEFAULT = 1 << 16
-
-# CURLOPT_SSL_OPTIONS bits (curl.h CURLSSLOPT_*). ALLOW_BEAST concerns CBC in TLS <= 1.0 (off
-# in OpenSSL's defaults anyway), NO_REVOKE and REVOKE_BEST_EFFORT concern Schannel's revocation
-# checks, AUTO_CLIENT_CERT is Windows-only, EARLYDATA needs 0-RTT that `ssl` lacks: accepted,
-# no effect. NO_PARTIALCHAIN and NATIVE_CA apply.
-SSLOPT_ALLOW_BEAST = 1 << 0
-SSLOPT_NO_REVOKE = 1 << 1
-SSLOPT_NO_PARTIALCHAIN = 1 << 2
-SSLOPT_REVOKE_BEST_EFFORT = 1 << 3
-SSLOPT_NATIVE_CA = 1 << 4
-SSLOPT_AUTO_CLIENT_CERT = 1 << 5
-SSLOPT_EARLYDATA = 1 << 6
+# CURLOPT_SSL_OPTIONS bits: ALLOW_BEAST concerns CBC in TLS <= 1.0 (off in OpenSSL's defaults
+# anyway), NO_REVOKE and REVOKE_BEST_EFFORT concern Schannel's revocation checks,
+# AUTO_CLIENT_CERT is Windows-only, EARLYDATA needs 0-RTT that `ssl` lacks: accepted, no effect.
+# NO_PARTIALCHAIN and NATIVE_CA apply. They and the SSLVERSION values live in _consts.
 
 _TLS_VERSIONS = {
     SSLVERSION_TLSv1: ssl.TLSVersion.TLSv1,
@@ -126,9 +123,8 @@ _TLS13_SUITES = frozenset(
     }
 )
 
-# "OpenSSL 3.0.19 27 Jan 2026" -> "OpenSSL/3.0.19", as libcurl's Curl_ssl_version names it.
-_parts = ssl.OPENSSL_VERSION.split()
-SSL_LIBRARY = f"{_parts[0]}/{_parts[1]}" if len(_parts) > 1 else ssl.OPENSSL_VERSION
+# "OpenSSL/3.0.19", as libcurl's Curl_ssl_version names it (the one place it is derived).
+SSL_LIBRARY = SSL_VERSION
 
 # X509_V_* codes (x509_vfy.h) used without a handshake failure to read them from.
 _X509_V_OK = 0
