@@ -64,7 +64,13 @@ from purecurl.proto.socks import SocksHandshake
 from purecurl.proto.url import check_scheme, resolve_reference
 from purecurl.transport.connect import TcpConnector
 from purecurl.transport.oserrors import curl_error, errno_of
-from purecurl.transport.resolver import DnsCache, Lookup, Resolver, connect_to_target
+from purecurl.transport.resolver import (
+    Address,
+    DnsCache,
+    Lookup,
+    Resolver,
+    connect_to_target,
+)
 from purecurl.transport.tls import (
     ContextCache,
     TlsHandshake,
@@ -711,35 +717,46 @@ class MultiEngine:
         if cfg.unix_path:
             self._begin_connect(t, [(socket.AF_UNIX, cfg.unix_path)], now)
             return
+        if t.lookup is None and cfg.resolve:
+            self.dns_cache.load(cfg.resolve, now)
+        host, port = self._connect_target(cfg)
+        try:
+            addresses = self._lookup(t, cfg, host, port, now)
+        except CurlError as err:
+            mapped = _proxy_resolve_error(cfg, err)
+            if mapped is err:
+                raise  # keeps its cause (the OS error behind OS_ERRNO)
+            raise mapped from None
+        if addresses is None:
+            return
+        t.t_namelookup = now - t.t_start
+        self._begin_connect(t, addresses, now)
+
+    def _lookup(
+        self, t: Transfer, cfg: Config, host: str, port: int, now: float
+    ) -> list[Address] | None:
+        """The addresses of `host`, or None while `t` waits for the resolver (the waker runs
+        it again when the answer is in). Raises the lookup's CurlError."""
         lookup = t.lookup
         if lookup is None:
-            host, port = self._connect_target(cfg)
-            if cfg.resolve:
-                self.dns_cache.load(cfg.resolve, now)
             resolver = self.resolver
             if resolver is None:
                 resolver = self.resolver = Resolver(self.dns_cache)
-            try:
-                answer = resolver.lookup(
-                    host, port, cfg.family, now, cache_timeout=float(cfg.dns_cache_timeout)
-                )
-            except CurlError as err:
-                raise _proxy_resolve_error(cfg, err) from None
-            if isinstance(answer, Lookup):
-                t.lookup = answer
-                self.lookup_waiters.setdefault(answer, []).append(t)
-                self._watch_resolver()
-                return
-            addresses = answer
-        else:
-            if not lookup.done:
-                return
-            t.lookup = None
-            if lookup.error is not None:
-                raise _proxy_resolve_error(cfg, lookup.error)
-            addresses = lookup.addresses
-        t.t_namelookup = now - t.t_start
-        self._begin_connect(t, addresses, now)
+            answer = resolver.lookup(
+                host, port, cfg.family, now, cache_timeout=float(cfg.dns_cache_timeout)
+            )
+            if not isinstance(answer, Lookup):
+                return answer
+            t.lookup = answer
+            self.lookup_waiters.setdefault(answer, []).append(t)
+            self._watch_resolver()
+            return None
+        if not lookup.done:
+            return None
+        t.lookup = None
+        if lookup.error is not None:
+            raise lookup.error
+        return lookup.addresses
 
     def _connect_target(self, cfg: Config) -> tuple[str, int]:
         proxy = cfg.proxy
@@ -998,27 +1015,9 @@ class MultiEngine:
         addr = None
         if proxy.scheme in ("socks4", "socks5"):
             # These carry an address: the target's name is resolved here, not by the proxy.
-            lookup = t.lookup
-            if lookup is None:
-                resolver = self.resolver
-                if resolver is None:
-                    resolver = self.resolver = Resolver(self.dns_cache)
-                answer = resolver.lookup(
-                    url.host, url.port, cfg.family, now, cache_timeout=float(cfg.dns_cache_timeout)
-                )
-                if isinstance(answer, Lookup):
-                    t.lookup = answer
-                    self.lookup_waiters.setdefault(answer, []).append(t)
-                    self._watch_resolver()
-                    return None
-                addresses = answer
-            else:
-                if not lookup.done:
-                    return None
-                t.lookup = None
-                if lookup.error is not None:
-                    raise lookup.error
-                addresses = lookup.addresses
+            addresses = self._lookup(t, cfg, url.host, url.port, now)
+            if addresses is None:
+                return None
             if proxy.scheme == "socks4":
                 v4 = [a for a in addresses if a.family == socket.AF_INET]
                 addresses = v4 or addresses
