@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from purecurl import _codes as C
+from purecurl import _consts
 from purecurl._errors import CurlError
 from purecurl._options import EASY_OPTIONS
 from purecurl.proto.decoding import accept_encoding_value
@@ -105,18 +106,14 @@ UNRESTRICTED_AUTH = num("UNRESTRICTED_AUTH")
 REDIR_PROTOCOLS = num("REDIR_PROTOCOLS")
 PROTOCOLS = num("PROTOCOLS")
 
-# CURLPROTO_* bit -> scheme, for PROTOCOLS and REDIR_PROTOCOLS
+# CURLPROTO_* bit -> scheme, for PROTOCOLS and REDIR_PROTOCOLS (the bits are _consts.PROTO_*)
 _PROTO_BITS = tuple(
-    (1 << i, name)
-    for i, name in enumerate(
-        (
-            "http", "https", "ftp", "ftps", "scp", "sftp", "telnet", "ldap", "ldaps", "dict",
-            "file", "tftp", "imap", "imaps", "pop3", "pop3s", "smtp", "smtps", "rtsp", "rtmp",
-            "rtmpt", "rtmpe", "rtmpte", "rtmps", "rtmpts", "gopher", "smb", "smbs",
-        )
-    )
-)  # fmt: skip
-_DEFAULT_REDIR = 1 | 2 | 4 | 8  # HTTP, HTTPS, FTP, FTPS (CURLOPT_REDIR_PROTOCOLS since 7.65.2)
+    (int(value), name[6:].lower())
+    for name, value in vars(_consts).items()
+    if name.startswith("PROTO_") and name != "PROTO_ALL"
+)
+# The option table holds libcurl's default (HTTP, HTTPS, FTP and FTPS since 7.65.2).
+_DEFAULT_REDIR = int(EASY_OPTIONS[REDIR_PROTOCOLS].default)  # type: ignore[call-overload]
 # CURL_REDIR_POST_301/302/303
 _POST_301, _POST_302, _POST_303 = 1, 2, 4
 SSL_ENABLE_ALPN = num("SSL_ENABLE_ALPN")
