@@ -1039,9 +1039,14 @@ class MultiEngine:
         """The proxy opened the tunnel: its answer goes to the header callback (as libcurl)."""
         conn.connect_code = t.connect_code = head.status
         t.header_size += head.size
+        self._header_lines(t, cfg, head.lines)
+
+    def _header_lines(self, t: Transfer, cfg: Config, lines: list[bytes]) -> None:
+        """Response header lines to DEBUGFUNCTION (verbose) and HEADERFUNCTION, in order."""
         fn = cfg.header_fn
-        for line in head.lines:
-            if cfg.verbose:
+        verbose = cfg.verbose
+        for line in lines:
+            if verbose:
                 self._debug(t, INFO_HEADER_IN, line)
             if fn is not None:
                 self._call_header(t, fn, line)
@@ -1282,13 +1287,7 @@ class MultiEngine:
         t.header_size += head.size
         # libcurl has parsed the status line before HEADERFUNCTION sees it.
         t.response_code = head.status
-        fn = cfg.header_fn
-        verbose = cfg.verbose
-        for line in head.lines:
-            if verbose:
-                self._debug(t, INFO_HEADER_IN, line)
-            if fn is not None:
-                self._call_header(t, fn, line)
+        self._header_lines(t, cfg, head.lines)
         status = head.status
         if 100 <= status < 200:
             return
