@@ -18,6 +18,7 @@ from purecurl._version import SSL_VERSION as _SSL_VERSION
 from purecurl._version import VERSION as _VERSION
 from purecurl._version import ZLIB_VERSION as _ZLIB_VERSION
 from purecurl._version import __version__
+from purecurl.async_multi import AsyncCurlMulti
 from purecurl.easy import Curl
 from purecurl.engine.multi import CurlSockAddr
 from purecurl.multi import CurlMulti
@@ -77,6 +78,7 @@ def version_info() -> tuple[_Any, ...]:
 
 
 __all__ = [
+    "AsyncCurlMulti",
     "Curl",
     "CurlMulti",
     "CurlShare",

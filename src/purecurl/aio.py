@@ -1,0 +1,933 @@
+"""The Pythonic async API: `Session`, `Response`, `Headers` and an error hierarchy.
+
+    async with purecurl.aio.Session(max_host_connections=4, timeout=10) as s:
+        r = await s.get("http://127.0.0.1:8080/", params={"q": "x"})
+        print(r.status, r.headers["content-type"], await r.read())
+
+Theory of operation
+-------------------
+A `Session` is one `AsyncCurlMulti` (so one connection pool and one set of connection limits)
+on the running loop. Each request is one fresh `Curl` handle whose HEADERFUNCTION and
+WRITEFUNCTION feed a `Response`:
+
+* Header lines are parsed here (status line, fields), because libcurl refuses `getinfo` from
+  inside callbacks. A header block ends the response head when its status is final: not 1xx,
+  not a redirect libcurl is about to follow, and, for https:// URLs, not possibly a proxy's
+  CONNECT answer (libcurl hands those to HEADERFUNCTION too); in the last case the head is
+  known at the first body byte. The transfer's end also ends the head.
+* The body goes into a queue of chunks. Without `stream=True` the request returns once the
+  transfer has ended and the whole body is queued. With `stream=True` it returns at the end of
+  the head, and the queue is bounded: when `stream_buffer` bytes wait unread, WRITEFUNCTION
+  answers WRITEFUNC_PAUSE (libcurl keeps that piece and stops reading the socket); once the
+  reader has taken the queue down to half, `Curl.pause(PAUSE_CONT)` resumes the transfer.
+* A failed transfer's CURLcode becomes an exception of the `Error` hierarchy (`error_for`),
+  with the `pycurl.error` as `__cause__`; before the head it is raised by the request, after it
+  by `read()` / `stream()`, once the chunks that did arrive have been read.
+* Cancelling a task waiting in `request()`, `read()` or `stream()` removes the transfer from the
+  multi before the cancellation propagates: no callback of that transfer runs afterwards and its
+  connection is closed. `Session.aclose()` does the same for every transfer still running and
+  closes the pool.
+
+The session uses only the pycurl API: `Session(curl_module=pycurl)` runs it on the real pycurl.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import enum
+import json as _json
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType, TracebackType
+from typing import Any, Literal, overload
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from purecurl.async_multi import AsyncCurlMulti
+
+__all__ = [
+    "ConnectError",
+    "Error",
+    "HTTPStatusError",
+    "Headers",
+    "InvalidURL",
+    "NetworkError",
+    "ProtocolError",
+    "Request",
+    "Response",
+    "Session",
+    "TLSError",
+    "TimeoutError",
+    "TooManyRedirects",
+    "error_for",
+]
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+class Error(Exception):
+    """A request failed. `code` is libcurl's CURLcode (22 for `HTTPStatusError`), `message`
+    libcurl's error text, `url` the request's URL. The `pycurl.error` is the `__cause__`."""
+
+    def __init__(self, code: int, message: str, url: str = "") -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+        self.url = url
+
+    def __str__(self) -> str:
+        where = f" ({self.url})" if self.url else ""
+        return f"[{self.code}] {self.message}{where}"
+
+
+class ConnectError(Error):
+    """No connection: the name did not resolve (6, proxy: 5) or the connect failed (7, 97)."""
+
+
+class TimeoutError(Error, builtins.TimeoutError):
+    """A timeout ran out (28): `timeout`, `connect_timeout`, or a low-speed limit.
+
+    Also a builtin `TimeoutError`, so `except TimeoutError` catches it either way."""
+
+
+class TLSError(Error):
+    """The TLS handshake or certificate check failed (35, 53, 54, 58, 59, 60, 64, 66, 77, 80,
+    82, 83, 90, 91, 98)."""
+
+
+class TooManyRedirects(Error):
+    """More redirects than `max_redirects` (47)."""
+
+
+class InvalidURL(Error):
+    """The URL is malformed (3) or its scheme is not supported (1)."""
+
+
+class ProtocolError(Error):
+    """The server's answer broke HTTP (8, 16, 61, 92, 100...)."""
+
+
+class NetworkError(Error):
+    """The connection broke during the transfer: nothing received (52), send (55) or receive
+    (56) failed, or the body ended early (18)."""
+
+
+class HTTPStatusError(Error):
+    """The response has a 4xx or 5xx status (raised only by `raise_for_status`); code 22."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(22, f"The requested URL returned error: {response.status}", response.url)
+        self.response = response
+
+
+_ERRORS_BY_CODE: dict[int, type[Error]] = {
+    1: InvalidURL,
+    3: InvalidURL,
+    5: ConnectError,
+    6: ConnectError,
+    7: ConnectError,
+    97: ConnectError,
+    28: TimeoutError,
+    47: TooManyRedirects,
+    8: ProtocolError,
+    16: ProtocolError,
+    61: ProtocolError,
+    92: ProtocolError,
+    100: ProtocolError,
+    18: NetworkError,
+    52: NetworkError,
+    55: NetworkError,
+    56: NetworkError,
+    **dict.fromkeys((35, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91, 98), TLSError),
+}
+
+
+def error_for(code: int, message: str, url: str = "") -> Error:
+    """The `Error` (subclass) instance for CURLcode `code`; plain `Error` for unmapped codes."""
+    return _ERRORS_BY_CODE.get(code, Error)(code, message, url)
+
+
+# ---------------------------------------------------------------------------------------------
+# Headers
+
+
+class Headers(Mapping[str, str]):
+    """The fields of a response head, in order, with case-insensitive lookup.
+
+    A multi-dict: `h["Set-Cookie"]` is the FIRST value (KeyError when absent), `h.getall(name)`
+    every value, `h.get(name, default)` the first or `default`. Iteration, `keys()` and `items()`
+    give every field in received order with the server's spelling (a repeated name comes more
+    than once); `len()` counts fields; `name in h` ignores case.
+    """
+
+    __slots__ = ("_fields", "_index")
+
+    def __init__(self, fields: Iterable[tuple[str, str]] = ()) -> None:
+        self._fields: list[tuple[str, str]] = list(fields)
+        self._index: dict[str, list[str]] = {}
+        for name, value in self._fields:
+            self._index.setdefault(name.lower(), []).append(value)
+
+    def __getitem__(self, name: str) -> str:
+        values = self._index.get(name.lower())
+        if not values:
+            raise KeyError(name)
+        return values[0]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def getall(self, name: str) -> list[str]:
+        """Every value of field `name` in received order ([] when absent)."""
+        return list(self._index.get(name.lower(), ()))
+
+    def raw_items(self) -> list[tuple[str, str]]:
+        """Every (name, value) pair in received order."""
+        return list(self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Headers):
+            return self._fields == other._fields
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Headers({self._fields!r})"
+
+
+def _parse_fields(lines: Iterable[bytes]) -> list[tuple[str, str]]:
+    fields: list[tuple[str, str]] = []
+    for raw in lines:
+        line = raw.decode("latin-1").rstrip("\r\n")
+        if line[:1] in (" ", "\t") and fields:  # obs-fold (RFC 9112 section 5.2)
+            name, value = fields[-1]
+            fields[-1] = (name, f"{value} {line.strip()}")
+            continue
+        name, colon, value = line.partition(":")
+        if colon:
+            fields.append((name.strip(), value.strip(" \t")))
+    return fields
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+HeaderInput = Mapping[str, str] | Sequence[tuple[str, str]]
+ParamInput = Mapping[str, Any] | Sequence[tuple[str, Any]]
+DataInput = bytes | bytearray | memoryview | str | Mapping[str, Any] | Sequence[tuple[str, Any]]
+
+
+class _Default(enum.Enum):
+    TOKEN = 0
+
+
+_DEFAULT = _Default.TOKEN
+_REDIRECTS = frozenset((301, 302, 303, 307, 308))
+# Where the header callback is: inside a head, between heads (none yet, or an interim or
+# redirect head ended), or past the final head (only trailer fields can come).
+_IN_HEAD, _BETWEEN, _FINAL = range(3)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request for `Session.gather`; the fields are `Session.request`'s arguments."""
+
+    method: str
+    url: str
+    params: ParamInput | None = None
+    headers: HeaderInput | None = None
+    data: DataInput | None = None
+    json: Any = None
+    timeout: float | _Default | None = field(default=_DEFAULT)
+
+
+def _header_items(headers: HeaderInput | None) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    if isinstance(headers, Mapping):
+        return [(str(k), str(v)) for k, v in headers.items()]
+    return [(str(k), str(v)) for k, v in headers]
+
+
+def _with_params(url: str, params: ParamInput | None) -> str:
+    if not params:
+        return url
+    query = urlencode(list(params.items()) if isinstance(params, Mapping) else params, doseq=True)
+    base, hash_, fragment = url.partition("#")
+    sep = "&" if "?" in base else "?"
+    if base.endswith(("?", "&")):
+        sep = ""
+    return f"{base}{sep}{query}{hash_}{fragment}"
+
+
+def _body(data: DataInput | None, json: Any, headers: list[tuple[str, str]]) -> bytes | None:
+    """The request body, adding a Content-Type to `headers` where one is implied."""
+    if data is not None and json is not None:
+        raise ValueError("give data= or json=, not both")
+    if json is not None:
+        headers.append(("Content-Type", "application/json"))
+        return _json.dumps(json, separators=(",", ":")).encode()
+    if data is None:
+        return None
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    if isinstance(data, str):
+        return data.encode()
+    pairs = list(data.items()) if isinstance(data, Mapping) else list(data)
+    headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+    return urlencode(pairs, doseq=True).encode()
+
+
+def _merge_headers(
+    base: list[tuple[str, str]], override: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """`base` without the names `override` sets, then `override` (case-insensitive names)."""
+    names = {name.lower() for name, _ in override}
+    return [item for item in base if item[0].lower() not in names] + override
+
+
+def _header_lines(items: list[tuple[str, str]]) -> list[str]:
+    # libcurl: "Name:" removes a header it would send, "Name;" sends one with an empty value.
+    return [f"{name}: {value}" if value else f"{name};" for name, value in items]
+
+
+# ---------------------------------------------------------------------------------------------
+# Responses
+
+
+class Response:
+    """A response. `status`, `reason`, `http_version` and `headers` are set when the request
+    returns; the body is read with `await read()` (all of it) or `async for chunk in stream()`.
+
+    Without `stream=True` the body has arrived already and `read()` returns it at once. With
+    it, the transfer goes on behind the response, paused while `stream_buffer` bytes wait
+    unread; close the response (`async with`, `aclose()`, or reading it to the end) to free the
+    connection. `url` is the effective URL (after redirects), `elapsed` the transfer's total
+    time in seconds once it has ended (else None). `trailers` holds a chunked body's trailer
+    fields once it has been read.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        curl: Any,
+        method: str,
+        url: str,
+        follow: bool,
+        limit: int | None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.status = 0
+        self.reason = ""
+        self.http_version = ""
+        self.headers = Headers()
+        self.trailers = Headers()
+        self.elapsed: float | None = None
+        self._session = session
+        self._curl: Any = curl
+        self._follow = follow
+        self._https = urlsplit(url).scheme.lower() == "https"
+        self._limit = limit
+        self._lines: list[bytes] = []
+        self._trailer_lines: list[bytes] = []
+        self._head_state = _BETWEEN
+        self._head_waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._chunks: deque[bytes] = deque()
+        self._queued = 0
+        self._paused = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._transfer: asyncio.Future[Any] | None = None
+        self._finished = False  # the transfer ended (well or not) or was aborted
+        self._error: BaseException | None = None
+        self._content: bytes | None = None
+        self._consuming = False
+
+    def __repr__(self) -> str:
+        return f"<Response [{self.status} {self.reason}] {self.method} {self.url}>"
+
+    async def __aenter__(self) -> Response:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @property
+    def ok(self) -> bool:
+        """True for a status below 400."""
+        return 0 < self.status < 400
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the transfer has ended or was aborted (the connection is free)."""
+        return self._finished
+
+    def raise_for_status(self) -> Response:
+        """Raise `HTTPStatusError` for a 4xx/5xx status; return self otherwise."""
+        if self.status >= 400:
+            raise HTTPStatusError(self)
+        return self
+
+    # -- reading --------------------------------------------------------------------------------
+
+    async def read(self) -> bytes:
+        """The whole body (waiting for the rest of it). Raises the transfer's `Error` if it
+        failed; RuntimeError if `stream()` has taken part of the body already."""
+        if self._content is not None:
+            return self._content
+        if self._consuming:
+            raise RuntimeError("the body is being read by stream(); read() cannot have it")
+        self._consuming = True
+        chunks = [chunk async for chunk in _Chunks(self)]
+        self._content = b"".join(chunks)
+        return self._content
+
+    async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
+        """The body decoded with `encoding`, else the Content-Type's charset, else UTF-8."""
+        body = await self.read()
+        if encoding is None:
+            encoding = self._charset() or "utf-8"
+        return body.decode(encoding, errors)
+
+    async def json(self) -> Any:
+        """The body parsed as JSON."""
+        return _json.loads(await self.read())
+
+    def stream(self) -> AsyncIterator[bytes]:
+        """The body as it arrives: `async for chunk in r.stream()`. Each chunk is taken once;
+        after the last one the transfer's `Error`, if any, is raised. Read whole already, the
+        body is yielded as one chunk."""
+        if self._content is not None:
+            return _Replay(self._content)
+        if self._consuming:
+            raise RuntimeError("the body is being read already")
+        self._consuming = True
+        return _Chunks(self)
+
+    async def aclose(self) -> None:
+        """Abort the transfer if it is still running; the unread body is dropped."""
+        self._abort()
+
+    def _charset(self) -> str | None:
+        content_type = self.headers.get("content-type", "")
+        for param in content_type.split(";")[1:]:
+            key, _, value = param.strip().partition("=")
+            if key.lower() == "charset" and value:
+                return value.strip('"')
+        return None
+
+    async def _next_chunk(self) -> bytes | None:
+        """The next body chunk; None at the end; raises the transfer's error after the last."""
+        while True:
+            if self._chunks:
+                chunk = self._chunks.popleft()
+                self._queued -= len(chunk)
+                self._maybe_resume()
+                return chunk
+            if self._finished:
+                if self._error is not None:
+                    raise self._error
+                return None
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiter = waiter
+            try:
+                await waiter
+            except BaseException:
+                self._abort()
+                raise
+            finally:
+                self._waiter = None
+
+    # -- the transfer's callbacks (run inside socket_action: bookkeeping only) ----------------
+
+    def _on_header(self, line: bytes) -> None:
+        if line.startswith(b"HTTP/"):
+            # A status line starts a head, even after one taken as final: that one was a
+            # proxy's CONNECT answer (a field name cannot contain "/", so no trailer matches).
+            self._start_head(line)
+        elif self._head_state == _IN_HEAD:
+            if line in (b"\r\n", b"\n"):
+                self._end_head()
+            else:
+                self._lines.append(line)
+        elif line.strip():
+            # After the head: a chunked body's trailer fields.
+            self._trailer_lines.append(line)
+            self._head_ready()
+
+    def _start_head(self, status_line: bytes) -> None:
+        parts = status_line.decode("latin-1").rstrip("\r\n").split(" ", 2)
+        self.http_version = parts[0]
+        try:
+            self.status = int(parts[1]) if len(parts) > 1 else 0
+        except ValueError:
+            self.status = 0
+        self.reason = parts[2] if len(parts) > 2 else ""
+        self._lines = []
+        self._head_state = _IN_HEAD
+
+    def _end_head(self) -> None:
+        lines, self._lines = self._lines, []
+        status = self.status
+        self.headers = Headers(_parse_fields(lines))
+        self._head_state = _BETWEEN
+        if status < 200:
+            return  # 1xx: an interim response, the real one follows
+        location = self.headers.get("location")
+        if self._follow and status in _REDIRECTS and location:
+            self.url = urljoin(self.url, location)
+            return  # libcurl follows it: another head comes
+        if self._https and 200 <= status < 300:
+            # Maybe a proxy's CONNECT answer: the head is known at the first body byte (or
+            # at the end of the transfer, or when the next status line comes).
+            return
+        self._head_ready()
+
+    def _head_ready(self) -> None:
+        self._head_state = _FINAL
+        if not self._head_waiter.done():
+            self._head_waiter.set_result(None)
+
+    def _on_body(self, data: bytes) -> int | None:
+        if self._finished:
+            return None  # aborted; the transfer is being removed
+        if not self._head_waiter.done():
+            self._head_ready()
+        limit = self._limit
+        if limit is not None and self._queued >= limit:
+            # libcurl keeps this piece and hands it over again after PAUSE_CONT.
+            self._paused = True
+            return int(self._session._mod.WRITEFUNC_PAUSE)
+        self._chunks.append(data)
+        self._queued += len(data)
+        self._wake()
+        return None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _maybe_resume(self) -> None:
+        limit = self._limit
+        if not self._paused or self._finished or limit is None or self._queued > limit // 2:
+            return
+        self._paused = False
+        # May hand the held piece to _on_body before it returns (and pause again).
+        self._curl.pause(self._session._mod.PAUSE_CONT)
+        self._session._transfer_may_have_ended()
+
+    # -- the end -------------------------------------------------------------------------------
+
+    def _attach(self, transfer: asyncio.Future[Any]) -> None:
+        self._transfer = transfer
+        transfer.add_done_callback(self._on_transfer_done)
+
+    def _on_transfer_done(self, transfer: asyncio.Future[Any]) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        mod = self._session._mod
+        if transfer.cancelled():
+            self._error = Error(42, "the transfer was cancelled", self.url)
+        else:
+            exc = transfer.exception()
+            if exc is not None:
+                args = exc.args  # pycurl.error(code, message)
+                code = args[0] if args and isinstance(args[0], int) else 0
+                message = str(args[1]) if len(args) > 1 else str(exc)
+                err = error_for(code, message, self.url)
+                err.__cause__ = exc
+                self._error = err
+            else:
+                curl = self._curl
+                self.url = curl.getinfo(mod.EFFECTIVE_URL) or self.url
+                self.elapsed = float(curl.getinfo(mod.TOTAL_TIME))
+                self.trailers = Headers(_parse_fields(self._trailer_lines))
+        self._release()
+        if not self._head_waiter.done():
+            if self._error is not None:
+                self._head_waiter.set_exception(self._error)
+                # Marked retrieved: a cancelled request() nobody awaits must not log it.
+                self._head_waiter.exception()
+            else:
+                self._head_waiter.set_result(None)
+        self._wake()
+
+    def _abort(self) -> None:
+        """Stop the transfer now (removing it from the multi) and free the handle."""
+        if self._finished:
+            return
+        self._finished = True
+        if self._error is None:
+            self._error = Error(42, "the response was closed before its end", self.url)
+        transfer = self._transfer
+        if transfer is not None and not transfer.done():
+            transfer.cancel()  # removes the handle from the multi before returning
+        self._chunks.clear()
+        self._queued = 0
+        self._release()
+        if not self._head_waiter.done():
+            self._head_waiter.cancel()
+        self._wake()
+
+    def _release(self) -> None:
+        curl, self._curl = self._curl, None
+        self._session._live.discard(self)
+        if curl is not None:
+            curl.close()
+
+
+class _Chunks:
+    """`Response.stream()`'s iterator (a class, not a generator: nothing to finalize)."""
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+
+    def __aiter__(self) -> _Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await self._response._next_chunk()
+        if chunk is None:
+            raise StopAsyncIteration
+        return chunk
+
+
+class _Replay:
+    def __init__(self, content: bytes) -> None:
+        self._content: bytes | None = content or None
+
+    def __aiter__(self) -> _Replay:
+        return self
+
+    async def __anext__(self) -> bytes:
+        content, self._content = self._content, None
+        if content is None:
+            raise StopAsyncIteration
+        return content
+
+
+# ---------------------------------------------------------------------------------------------
+# Session
+
+
+class Session:
+    """A pool of connections and the defaults for the requests made through it.
+
+    `max_host_connections` / `max_connections`: connection limits (0 = none; requests over a
+    limit wait in libcurl's queue, and `timeout` counts that wait). `timeout` (seconds, whole
+    transfer) and `connect_timeout` map to TIMEOUT_MS / CONNECTTIMEOUT_MS; None = no limit.
+    `headers` are sent with every request (a request's own headers replace same-named ones).
+    `follow_redirects` / `max_redirects` map to FOLLOWLOCATION / MAXREDIRS (None: libcurl's
+    default). `raise_for_status` makes every request raise `HTTPStatusError` on 4xx/5xx.
+    `verify=False` skips TLS certificate checks; a str is a CA bundle path (CAINFO).
+    `decompress` asks for and decodes compressed bodies (ACCEPT_ENCODING ""). `stream_buffer`
+    is how many unread bytes a `stream=True` response holds before its transfer pauses.
+    `curl_module` is the pycurl-compatible module to use (default purecurl; the real `pycurl`
+    works too).
+
+    Use `async with`, or `await aclose()`: it aborts what still runs and closes the pool.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_host_connections: int = 0,
+        max_connections: int = 0,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        headers: HeaderInput | None = None,
+        follow_redirects: bool = True,
+        max_redirects: int | None = None,
+        raise_for_status: bool = False,
+        verify: bool | str = True,
+        decompress: bool = True,
+        user_agent: str | None = None,
+        stream_buffer: int = 1 << 20,
+        curl_module: ModuleType | None = None,
+    ) -> None:
+        if stream_buffer < 1:
+            raise ValueError("stream_buffer must be at least 1")
+        if curl_module is None:
+            import purecurl as curl_module
+        mod: Any = curl_module
+        self._mod = mod
+        multi = mod.CurlMulti()
+        if max_host_connections:
+            multi.setopt(mod.M_MAX_HOST_CONNECTIONS, max_host_connections)
+        if max_connections:
+            multi.setopt(mod.M_MAX_TOTAL_CONNECTIONS, max_connections)
+        self._multi = AsyncCurlMulti(multi=multi)
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.headers = _header_items(headers)
+        self.follow_redirects = follow_redirects
+        self.max_redirects = max_redirects
+        self.raise_for_status = raise_for_status
+        self.verify = verify
+        self.decompress = decompress
+        self.user_agent = user_agent
+        self.stream_buffer = stream_buffer
+        self._live: set[Response] = set()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"live={len(self._live)}"
+        return f"<Session {state}>"
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Abort every running transfer and close the connection pool. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for response in list(self._live):
+            response._abort()
+        await self._multi.aclose()
+
+    # -- requests ------------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: ParamInput | None = None,
+        headers: HeaderInput | None = None,
+        data: DataInput | None = None,
+        json: Any = None,
+        files: Any = None,
+        timeout: float | _Default | None = _DEFAULT,
+        follow_redirects: bool | None = None,
+        raise_for_status: bool | None = None,
+        stream: bool = False,
+    ) -> Response:
+        """Send a request; return its `Response`.
+
+        Without `stream`, returns once the whole body has arrived; with it, once the response
+        head has (read the body with `read()`/`stream()`, or close the response). `data`: bytes,
+        str (UTF-8) or form fields (a mapping or pairs, sent urlencoded); `json`: an object
+        sent as JSON. `timeout` overrides the session's (None: no limit).
+
+        Raises an `Error` subclass when the transfer fails (before the head; after it, `read()`
+        and `stream()` raise), `HTTPStatusError` with `raise_for_status`, ValueError for
+        `data` and `json` together, NotImplementedError for `files`, RuntimeError on a closed
+        session. Cancelling the caller removes the transfer.
+        """
+        if self._closed:
+            raise RuntimeError("the session is closed")
+        if files is not None:
+            raise NotImplementedError(
+                "files= (multipart/form-data uploads) is not supported yet; send the body "
+                "yourself with data= and a Content-Type header meanwhile"
+            )
+        method = method.upper()
+        mod = self._mod
+        full_url = _with_params(url, params)
+        extra: list[tuple[str, str]] = []
+        body = _body(data, json, extra)
+        items = _merge_headers(self.headers, _merge_headers(extra, _header_items(headers)))
+        lines = _header_lines(items)
+        if body is not None and not any(name.lower() == "expect" for name, _ in items):
+            # libcurl sends "Expect: 100-continue" for bodies over 1 MiB and waits for the
+            # answer; the body is in memory, so send it straight away.
+            lines.append("Expect:")  # "Name:" with no value: libcurl leaves the header out
+        follow = self.follow_redirects if follow_redirects is None else follow_redirects
+        limit = self.stream_buffer if stream else None
+
+        curl = mod.Curl()
+        try:
+            response = Response(self, curl, method, full_url, follow, limit)
+            self._setup(curl, response, method, full_url, lines, body, timeout, follow)
+        except BaseException:
+            curl.close()
+            raise
+        self._live.add(response)
+        try:
+            response._attach(self._multi.add_handle(curl))
+            await response._head_waiter
+            if not stream:
+                await response.read()
+        except BaseException:
+            response._abort()
+            raise
+        check = self.raise_for_status if raise_for_status is None else raise_for_status
+        if check and response.status >= 400:
+            response._abort()
+            raise HTTPStatusError(response)
+        return response
+
+    def _setup(
+        self,
+        curl: Any,
+        response: Response,
+        method: str,
+        url: str,
+        header_lines: list[str],
+        body: bytes | None,
+        timeout: float | _Default | None,
+        follow: bool,
+    ) -> None:
+        mod = self._mod
+        curl.setopt(mod.URL, url)
+        curl.setopt(mod.HEADERFUNCTION, response._on_header)
+        curl.setopt(mod.WRITEFUNCTION, response._on_body)
+        curl.setopt(mod.NOSIGNAL, 1)
+        if header_lines:
+            curl.setopt(mod.HTTPHEADER, header_lines)
+        if method == "HEAD":
+            curl.setopt(mod.NOBODY, 1)
+        elif body is not None:
+            curl.setopt(mod.POSTFIELDSIZE, len(body))
+            curl.setopt(mod.POSTFIELDS, body)
+            if method != "POST":
+                curl.setopt(mod.CUSTOMREQUEST, method)
+        elif method != "GET":
+            curl.setopt(mod.CUSTOMREQUEST, method)
+        seconds = self.timeout if isinstance(timeout, _Default) else timeout
+        if seconds is not None:
+            curl.setopt(mod.TIMEOUT_MS, max(1, round(seconds * 1000)))
+        if self.connect_timeout is not None:
+            curl.setopt(mod.CONNECTTIMEOUT_MS, max(1, round(self.connect_timeout * 1000)))
+        if follow:
+            curl.setopt(mod.FOLLOWLOCATION, 1)
+            if self.max_redirects is not None:
+                curl.setopt(mod.MAXREDIRS, self.max_redirects)
+        if self.decompress:
+            curl.setopt(mod.ACCEPT_ENCODING, "")
+        if self.user_agent is not None:
+            curl.setopt(mod.USERAGENT, self.user_agent)
+        if self.verify is False:
+            curl.setopt(mod.SSL_VERIFYPEER, 0)
+            curl.setopt(mod.SSL_VERIFYHOST, 0)
+        elif isinstance(self.verify, str):
+            curl.setopt(mod.CAINFO, self.verify)
+
+    def _transfer_may_have_ended(self) -> None:
+        # A resumed transfer can end inside Curl.pause(); have the driver look for its message.
+        driver = self._multi.driver
+        if driver is not None:
+            driver.collect_soon()
+
+    async def get(self, url: str, **kwargs: Any) -> Response:
+        """`request("GET", url, ...)`."""
+        return await self.request("GET", url, **kwargs)
+
+    async def head(self, url: str, **kwargs: Any) -> Response:
+        """`request("HEAD", url, ...)`."""
+        return await self.request("HEAD", url, **kwargs)
+
+    async def post(self, url: str, **kwargs: Any) -> Response:
+        """`request("POST", url, ...)`."""
+        return await self.request("POST", url, **kwargs)
+
+    async def put(self, url: str, **kwargs: Any) -> Response:
+        """`request("PUT", url, ...)`."""
+        return await self.request("PUT", url, **kwargs)
+
+    async def patch(self, url: str, **kwargs: Any) -> Response:
+        """`request("PATCH", url, ...)`."""
+        return await self.request("PATCH", url, **kwargs)
+
+    async def delete(self, url: str, **kwargs: Any) -> Response:
+        """`request("DELETE", url, ...)`."""
+        return await self.request("DELETE", url, **kwargs)
+
+    async def options(self, url: str, **kwargs: Any) -> Response:
+        """`request("OPTIONS", url, ...)`."""
+        return await self.request("OPTIONS", url, **kwargs)
+
+    # -- many at once --------------------------------------------------------------------------
+
+    @overload
+    async def gather(
+        self,
+        requests: Iterable[str | Request],
+        *,
+        limit: int = ...,
+        return_exceptions: Literal[False] = ...,
+    ) -> list[Response]: ...
+
+    @overload
+    async def gather(
+        self,
+        requests: Iterable[str | Request],
+        *,
+        limit: int = ...,
+        return_exceptions: Literal[True],
+    ) -> list[Response | Error]: ...
+
+    async def gather(
+        self,
+        requests: Iterable[str | Request],
+        *,
+        limit: int = 10,
+        return_exceptions: bool = False,
+    ) -> list[Response] | list[Response | Error]:
+        """Run many requests, at most `limit` at a time; return their responses in order.
+
+        An item is a URL (GET) or a `Request`. Each response is read whole. With
+        `return_exceptions`, a failed request's `Error` takes its place in the list; without,
+        the first failure cancels the others (their transfers are removed) and is raised.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        items = [Request("GET", item) if isinstance(item, str) else item for item in requests]
+        results: list[Response | Error | None] = [None] * len(items)
+        jobs = iter(enumerate(items))
+
+        async def worker() -> None:
+            for index, item in jobs:
+                try:
+                    results[index] = await self.request(
+                        item.method,
+                        item.url,
+                        params=item.params,
+                        headers=item.headers,
+                        data=item.data,
+                        json=item.json,
+                        timeout=item.timeout,
+                    )
+                except Error as exc:
+                    if not return_exceptions:
+                        raise
+                    results[index] = exc
+
+        workers = [asyncio.ensure_future(worker()) for _ in range(min(limit, len(items)))]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+        if return_exceptions:
+            return [r for r in results if r is not None]
+        return [r for r in results if isinstance(r, Response)]
