@@ -25,6 +25,9 @@ def make_server(size: int) -> http.server.ThreadingHTTPServer:
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # the head and the body are two writes: without this, Nagle holds the body back
+        # until the client's delayed ACK (40 ms a response)
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             self.send_response(200)
@@ -36,7 +39,10 @@ def make_server(size: int) -> http.server.ThreadingHTTPServer:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(http.server.ThreadingHTTPServer):
+        request_queue_size = 1024  # socketserver's 5 would drop SYNs under parallel connects
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     return server
 
