@@ -22,9 +22,12 @@ from purecurl.async_multi import AsyncCurlMulti
 from purecurl.easy import Curl
 from purecurl.engine.multi import CurlSockAddr
 from purecurl.multi import CurlMulti
+from purecurl.proto.decoding import codec_versions as _codec_versions
 from purecurl.share import CurlShare
 
-version = _VERSION
+# libcurl names its content codecs in the version string; so does purecurl when the optional
+# brotli / zstd modules are there.
+version = " ".join([_VERSION, *_codec_versions()])
 COMPILE_SSL_LIB = "openssl"
 
 # Every int constant, generated from the one option table (COMPILE_LIBCURL_VERSION_NUM and

@@ -14,6 +14,9 @@ does (0, '', None).
 from __future__ import annotations
 
 import io
+import os
+import sys
+import time
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -30,9 +33,10 @@ from purecurl._options import (
     check_easy_value,
 )
 from purecurl.engine import state as S
-from purecurl.engine.config import Config
+from purecurl.engine.config import BODY_NONE, Config
 from purecurl.engine.multi import MultiEngine
-from purecurl.engine.transfer import Transfer
+from purecurl.engine.transfer import HandleState, Transfer
+from purecurl.proto.cookies import CookieJar
 
 if TYPE_CHECKING:
     from purecurl.multi import CurlMulti
@@ -52,6 +56,16 @@ _EFFECTIVE_URL = _INFO["EFFECTIVE_URL"]
 _POSTFIELDS = _OPT["POSTFIELDS"]
 _POSTFIELDSIZE_LARGE = _OPT["POSTFIELDSIZE_LARGE"]
 _SHARE = _OPT["SHARE"]
+_COOKIELIST = _OPT["COOKIELIST"]
+_COOKIEFILE = _OPT["COOKIEFILE"]
+_COOKIEJAR = _OPT["COOKIEJAR"]
+_INFO_COOKIELIST = _INFO["INFO_COOKIELIST"]
+
+
+def _path(name: Any) -> str:
+    return name.decode("utf-8", "surrogateescape") if isinstance(name, bytes) else str(name)
+
+
 _HTTP_VERSION_OF = {9: 0, 10: 1, 11: 2, 20: 3, 30: 30}
 
 
@@ -97,8 +111,8 @@ _GETTERS: dict[str, Callable[[Transfer], Any]] = {
     "REQUEST_SIZE": lambda t: t.request_size,
     "CONTENT_LENGTH_DOWNLOAD": lambda t: float(t.content_length),
     "CONTENT_LENGTH_DOWNLOAD_T": lambda t: t.content_length,
-    "CONTENT_LENGTH_UPLOAD": lambda t: float(len(t.cfg.body)) if t.cfg and t.cfg.body else -1.0,
-    "CONTENT_LENGTH_UPLOAD_T": lambda t: len(t.cfg.body) if t.cfg and t.cfg.body else -1,
+    "CONTENT_LENGTH_UPLOAD": lambda t: float(_upload_length(t)),
+    "CONTENT_LENGTH_UPLOAD_T": lambda t: _upload_length(t),
     "CONTENT_TYPE": lambda t: t.content_type,
     "REDIRECT_COUNT": lambda t: t.redirect_count,
     "REDIRECT_URL": lambda t: t.redirect_url,
@@ -110,8 +124,8 @@ _GETTERS: dict[str, Callable[[Transfer], Any]] = {
     "OS_ERRNO": lambda t: t.os_errno,
     "INFO_HTTP_VERSION": lambda t: _HTTP_VERSION_OF.get(t.http_version, 0),
     "HTTP_CONNECTCODE": lambda t: t.connect_code,
-    "HTTPAUTH_AVAIL": lambda t: 0,
-    "PROXYAUTH_AVAIL": lambda t: 0,
+    "HTTPAUTH_AVAIL": lambda t: t.hs.auth.httpauth_avail,
+    "PROXYAUTH_AVAIL": lambda t: t.hs.auth.proxyauth_avail,
     "SSL_VERIFYRESULT": lambda t: t.verify_result,
     "PROXY_SSL_VERIFYRESULT": lambda t: t.proxy_verify_result,
     "INFO_CERTINFO": lambda t: t.certinfo,
@@ -124,6 +138,13 @@ _GETTERS: dict[str, Callable[[Transfer], Any]] = {
     "LASTSOCKET": lambda t: t.conn.fd if t.conn is not None and t.conn.sock else -1,
     "REFERER": lambda t: None,
 }
+
+
+def _upload_length(t: Transfer) -> int:
+    cfg = t.cfg
+    if cfg is None or cfg.body_kind == BODY_NONE:
+        return -1
+    return cfg.upload_size
 
 
 def _no_config() -> NoReturn:
@@ -151,6 +172,7 @@ class Curl(PycurlObject):
         d["_errstr"] = ""
         d["_exception"] = None
         d["_share"] = None
+        d["_hs"] = HandleState()
 
     # -- arbitrary attributes, pycurl style
     def __enter__(self) -> Curl:
@@ -186,12 +208,53 @@ class Curl(PycurlObject):
             return
         if option == _SHARE:  # check_easy_value accepts only a CurlShare here
             self.__dict__["_share"] = value
+            value._attach_handle(self._hs)
+        elif option == _COOKIELIST:
+            self._cookielist(norm)
+            return
         opts = self._opts
         opts[_STORED_AS.get(option, option)] = norm
         if option == _POSTFIELDS and isinstance(norm, bytes):
             # pycurl sets the size with the data (a later POSTFIELDSIZE overrides it).
             opts[_POSTFIELDSIZE_LARGE] = len(norm)
         self.__dict__["_gen"] = self._gen + 1
+
+    def _cookielist(self, command: Any) -> None:
+        """CURLOPT_COOKIELIST acts at once on the handle's jar (starting the cookie engine)."""
+        hs: HandleState = self._hs
+        if hs.cookies is None:
+            hs.cookies = CookieJar()
+        now = int(time.time())
+        action = hs.cookies.cookielist(command, now=now)
+        if action == "FLUSH":
+            self._write_cookiejar()
+        elif action == "RELOAD":
+            name = self._opts.get(_COOKIEFILE)
+            if name:
+                try:
+                    with open(_path(name), "rb") as f:
+                        data = f.read()
+                except OSError:
+                    return
+                hs.cookies.load(data, now=now)
+
+    def _write_cookiejar(self) -> None:
+        """Write the jar to CURLOPT_COOKIEJAR ("-" is stdout), as curl_easy_cleanup does."""
+        name = self._opts.get(_COOKIEJAR)
+        jar = self._hs.cookies
+        if not name or jar is None:
+            return
+        text = jar.dump(int(time.time())).encode("latin-1", "replace")
+        path = _path(name)
+        if path == "-":
+            sys.stdout.flush()
+            os.write(1, text)
+            return
+        try:
+            with open(path, "wb") as f:
+                f.write(text)
+        except OSError:
+            pass  # libcurl: "WARNING: failed to save cookies in ..." and goes on
 
     def setopt_string(self, option: int, value: str | bytes) -> None:
         """Set a string option from a str (pycurl's setopt_string)."""
@@ -239,7 +302,7 @@ class Curl(PycurlObject):
         return cfg
 
     def _new_transfer(self) -> Transfer:
-        t = Transfer(self, self._config)
+        t = Transfer(self, self._config, self._hs)
         d = self.__dict__
         d["_transfer"] = t
         d["_errstr"] = ""
@@ -328,6 +391,9 @@ class Curl(PycurlObject):
         self._check_open("getinfo")
         if info == _INFO["PRIVATE"]:
             return self._opts.get(_PRIVATE)
+        if info == _INFO_COOKIELIST:
+            jar = self._hs.cookies
+            return [] if jar is None else jar.netscape_lines(int(time.time()))
         spec = INFOS.get(info)
         if spec is None:
             raise ValueError("invalid argument to getinfo")
@@ -391,6 +457,7 @@ class Curl(PycurlObject):
         if eng is not None:
             d["_engine"] = None
             eng.close()
+        self._write_cookiejar()
         self._opts.clear()
         d["_cfg"] = None
         d["_share"] = None

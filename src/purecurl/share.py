@@ -1,10 +1,11 @@
 """`CurlShare`: data shared between handles (pycurl's `pycurl.CurlShare`).
 
-Theory of operation: a share object owns the data that its handles agree to share. In this
-release that is the DNS cache (`LOCK_DATA_DNS`): every engine a sharing handle runs in resolves
-through the share's one `DnsCache`. The other kinds (`LOCK_DATA_COOKIE`, `LOCK_DATA_SSL_SESSION`,
-`LOCK_DATA_CONNECT`) are accepted and recorded, and take effect with the features that own that
-data (cookies, TLS sessions, a shared connection pool); README's option table says so.
+Theory of operation: a share object owns the data that its handles agree to share: the DNS
+cache (`LOCK_DATA_DNS`) and the TLS session cache (`LOCK_DATA_SSL_SESSION`), which every engine
+a sharing handle runs in uses, and the cookie jar (`LOCK_DATA_COOKIE`), which every handle that
+sets CURLOPT_SHARE uses as its own. `LOCK_DATA_CONNECT` is accepted and recorded but connections
+stay in each multi's pool (README's option table says so). Everything runs on the thread of
+the loop that drives the handles, so the share needs no locks.
 """
 
 from __future__ import annotations
@@ -21,12 +22,17 @@ from purecurl._options import (
     register_class,
 )
 from purecurl.engine.multi import MultiEngine
+from purecurl.engine.transfer import HandleState
+from purecurl.proto.cookies import CookieJar
 from purecurl.transport.resolver import DnsCache
+from purecurl.transport.tls import TlsSessionCache
 
 _SOPT = {o.name: o.number for o in SHARE_OPTIONS.values()}
 SH_SHARE = _SOPT["SH_SHARE"]
 SH_UNSHARE = _SOPT["SH_UNSHARE"]
 LOCK_DATA_DNS = SHARE_CONSTANTS["LOCK_DATA_DNS"]
+LOCK_DATA_COOKIE = SHARE_CONSTANTS["LOCK_DATA_COOKIE"]
+LOCK_DATA_SSL_SESSION = SHARE_CONSTANTS["LOCK_DATA_SSL_SESSION"]
 _KNOWN_DATA = frozenset(
     SHARE_CONSTANTS[n]
     for n in ("LOCK_DATA_COOKIE", "LOCK_DATA_DNS", "LOCK_DATA_SSL_SESSION", "LOCK_DATA_CONNECT")
@@ -41,6 +47,8 @@ class CurlShare(PycurlObject):
         d = self.__dict__
         d["_shared"] = set()
         d["_dns"] = DnsCache()
+        d["_cookies"] = CookieJar()
+        d["_tls_sessions"] = TlsSessionCache()
         d["_closed"] = False
 
     def __enter__(self) -> CurlShare:
@@ -66,6 +74,13 @@ class CurlShare(PycurlObject):
         """Make `eng` use the shared data this share holds."""
         if LOCK_DATA_DNS in self._shared:
             eng.dns_cache = self._dns
+        if LOCK_DATA_SSL_SESSION in self._shared:
+            eng.tls_sessions = self._tls_sessions
+
+    def _attach_handle(self, hs: HandleState) -> None:
+        """A handle set CURLOPT_SHARE: its cookies live in the share's jar."""
+        if LOCK_DATA_COOKIE in self._shared:
+            hs.cookies = self._cookies
 
     @property
     def closed(self) -> bool:

@@ -16,13 +16,16 @@ import socket
 import sys
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 from purecurl import _codes as C
 from purecurl import _consts
 from purecurl._errors import CurlError
 from purecurl._options import EASY_OPTIONS
+from purecurl.proto.auth import Credentials, wanted_mask
 from purecurl.proto.decoding import accept_encoding_value
+from purecurl.proto.multipart import MultipartBody, body_from_httppost
+from purecurl.proto.netrc import netrc_credentials
 from purecurl.proto.proxy import (
     FORWARD_PROXY_HEADER,
     ProxySpec,
@@ -105,6 +108,34 @@ AUTOREFERER = num("AUTOREFERER")
 UNRESTRICTED_AUTH = num("UNRESTRICTED_AUTH")
 REDIR_PROTOCOLS = num("REDIR_PROTOCOLS")
 PROTOCOLS = num("PROTOCOLS")
+UPLOAD = num("UPLOAD")
+INFILESIZE_LARGE = num("INFILESIZE_LARGE")
+INFILESIZE_LONG = 14  # CURLOPT_INFILESIZE (long); pycurl's name maps to the _LARGE number
+READFUNCTION = num("READFUNCTION")
+SEEKFUNCTION = num("SEEKFUNCTION")
+IOCTLFUNCTION = num("IOCTLFUNCTION")
+HTTPPOST = num("HTTPPOST")
+MIMEPOST = num("MIMEPOST")
+UPLOAD_BUFFERSIZE = num("UPLOAD_BUFFERSIZE")
+EXPECT_100_TIMEOUT_MS = num("EXPECT_100_TIMEOUT_MS")
+RANGE = num("RANGE")
+RESUME_FROM_LARGE = num("RESUME_FROM_LARGE")
+RESUME_FROM_LONG = 21
+MAXFILESIZE_LARGE = num("MAXFILESIZE_LARGE")
+MAXFILESIZE_LONG = 114
+COOKIE = num("COOKIE")
+COOKIEFILE = num("COOKIEFILE")
+COOKIEJAR = num("COOKIEJAR")
+COOKIESESSION = num("COOKIESESSION")
+NETRC = num("NETRC")
+NETRC_FILE = num("NETRC_FILE")
+XOAUTH2_BEARER = num("XOAUTH2_BEARER")
+MAX_RECV_SPEED_LARGE = num("MAX_RECV_SPEED_LARGE")
+MAX_SEND_SPEED_LARGE = num("MAX_SEND_SPEED_LARGE")
+
+# What a request body comes from (engine.upload makes the reader).
+BODY_NONE, BODY_BYTES, BODY_READ, BODY_FORM = 0, 1, 2, 3
+EXPECT_100_THRESHOLD = 1024 * 1024  # lib/http.c: larger bodies wait for 100-continue
 
 # CURLPROTO_* bit -> scheme, for PROTOCOLS and REDIR_PROTOCOLS (the bits are _consts.PROTO_*)
 _PROTO_BITS = tuple(
@@ -164,7 +195,7 @@ _IPRESOLVE_FAMILY = {0: socket.AF_UNSPEC, 1: socket.AF_INET, 2: socket.AF_INET6}
 
 DEFAULT_BUFFERSIZE = 256 * 1024
 DEFAULT_CONNECTTIMEOUT = 300.0  # libcurl's DEFAULT_CONNECT_TIMEOUT
-SUPPORTED_SCHEMES = frozenset({"http", "https"})
+SUPPORTED_SCHEMES = frozenset({"http", "https", "file"})
 
 # libcurl 8's default for CURLOPT_USERAGENT is none; pycurl sets its own (PYCURL-API.md).
 from purecurl._version import USER_AGENT as DEFAULT_USER_AGENT  # noqa: E402
@@ -196,20 +227,39 @@ class Config:
     """A transfer's resolved options (libcurl's `set`, read-only for the engine)."""
 
     __slots__ = (
+        "_defaults",
+        "_head_args",
+        "auth_uri",
         "autoreferer",
         "body",
+        "body_kind",
         "buffersize",
+        "chunked",
         "closesocket",
         "connect_head",
         "connect_timeout",
         "connect_to",
+        "content_length",
+        "cookie_engine",
+        "cookie_file",
+        "cookie_jar_file",
+        "cookie_opt",
+        "cookie_session",
+        "creds",
+        "custom_authorization",
+        "custom_cookie",
+        "custom_proxy_authorization",
         "debug",
         "decode",
         "dns_cache_timeout",
+        "dynamic_head",
+        "expect100",
+        "expect_timeout",
         "failonerror",
         "family",
         "followlocation",
         "forbid_reuse",
+        "form_body",
         "fresh_connect",
         "happy_eyeballs",
         "head_bytes",
@@ -217,13 +267,18 @@ class Config:
         "host_key",
         "http09",
         "http10",
+        "httpauth",
         "interface",
+        "ioctl_fn",
         "is_head",
         "local_port",
         "local_port_range",
         "low_speed_limit",
         "low_speed_time",
+        "max_recv_speed",
+        "max_send_speed",
         "maxconnects",
+        "maxfilesize",
         "maxredirs",
         "method",
         "opensocket",
@@ -233,9 +288,14 @@ class Config:
         "progress",
         "progress_old",
         "proxy",
+        "proxy_creds",
         "proxy_tls",
+        "proxyauth",
+        "read_fn",
         "redir_schemes",
         "resolve",
+        "resume_from",
+        "seek_fn",
         "server_response_timeout",
         "sockopt",
         "tcp_nodelay",
@@ -245,8 +305,11 @@ class Config:
         "tunnel",
         "unix_path",
         "unrestricted_auth",
+        "upload_bufsize",
+        "upload_size",
         "url",
         "url_str",
+        "use_auth",
         "verbose",
         "write_fn",
     )
@@ -278,38 +341,81 @@ class Config:
         self.url: Url = url
         self.url_str = url.url()
 
-        # Method and body (CURLOPT_POST/POSTFIELDS/NOBODY/CUSTOMREQUEST/HTTPGET).
+        # Method and body (CURLOPT_POST/POSTFIELDS/UPLOAD/HTTPPOST/MIMEPOST/NOBODY/
+        # CUSTOMREQUEST/HTTPGET; lib/http.c Curl_http_method).
         body: bytes | None = None
+        body_kind = BODY_NONE
+        upload_size = -1
         method = "GET"
         postfields = opts.get(COPYPOSTFIELDS)
         if postfields is None:
             postfields = opts.get(POSTFIELDS)
+        form = opts.get(MIMEPOST)
+        if form is None:
+            form = opts.get(HTTPPOST)
         if opts.get(HTTPGET):
             method = "GET"
-        elif postfields is not None or opts.get(POST):
+        elif opts.get(UPLOAD):
+            method = "PUT"
+            body_kind = BODY_READ
+            size = opts.get(INFILESIZE_LARGE)
+            if size is None:
+                size = opts.get(INFILESIZE_LONG)
+            upload_size = -1 if size is None else int(size)
+        elif form is not None:
             method = "POST"
-            data = bytes(postfields) if postfields is not None else b""
+            body_kind = BODY_FORM
+        elif postfields is not None:
+            method = "POST"
+            body_kind = BODY_BYTES
+            data = bytes(postfields)
             size = opts.get(POSTFIELDSIZE_LARGE)
             if size is None:
                 size = opts.get(POSTFIELDSIZE_LONG)
             if size is not None and size >= 0:
                 data = data[: int(size)]
             body = data
+            upload_size = len(data)
+        elif opts.get(POST):
+            # POST without POSTFIELDS: the body comes from the read callback (libcurl's
+            # CURLOPT_POST), chunked unless POSTFIELDSIZE says how long it is.
+            method = "POST"
+            body_kind = BODY_READ
+            size = opts.get(POSTFIELDSIZE_LARGE)
+            if size is None:
+                size = opts.get(POSTFIELDSIZE_LONG)
+            upload_size = -1 if size is None else int(size)
         self.is_head = bool(opts.get(NOBODY))
         if self.is_head:
             method = "HEAD"
             body = None
+            body_kind = BODY_NONE
         custom = opts.get(CUSTOMREQUEST)
         if custom:
             method = str(custom)
         self.method = method
         self.body = body
+        self.body_kind = body_kind
+        self.form_body: MultipartBody | None = None
+        if body_kind == BODY_FORM:
+            self.form_body = _form_body(form)
+            size = self.form_body.size
+            upload_size = -1 if size is None else size
+        self.upload_size = upload_size
+        ub = opts.get(UPLOAD_BUFFERSIZE)
+        # libcurl keeps the upload buffer between 16 KiB and 2 MiB.
+        self.upload_bufsize = 65536 if not ub else max(16384, min(int(ub), 2 * 1024 * 1024))
+        self.read_fn = opts.get(READFUNCTION)
+        self.seek_fn = opts.get(SEEKFUNCTION)
+        self.ioctl_fn = opts.get(IOCTLFUNCTION)
+        e100 = opts.get(EXPECT_100_TIMEOUT_MS)
+        self.expect_timeout = (1000 if e100 is None else int(e100)) / 1000.0
 
         # Proxy (lib/url.c: CURLOPT_PROXY, else the environment; NOPROXY; no proxy for a
         # unix socket) and TLS, both before the head: a forward proxy changes the target.
         self.unix_path = opts.get(UNIX_SOCKET_PATH) or None
         proxy: ProxySpec | None = None
-        if not self.unix_path:
+        if not self.unix_path and url.scheme != "file":
             chosen = select_proxy(
                 opts.get(PROXY), opts.get(NOPROXY), url.scheme, url.host, url.port, os.environ
             )
@@ -359,11 +465,40 @@ class Config:
         self.http10 = version == HTTP_VERSION_1_0
         user_headers: list[bytes] = list(opts.get(HTTPHEADER) or ())
         extra_defaults: list[tuple[str, str]] = []
-        if forward and proxy_auth is not None:
-            extra_defaults.append(("Proxy-Authorization", proxy_auth))
-        auth = _basic_auth(opts, url)
-        if auth is not None:
-            extra_defaults.append(("Authorization", auth))
+
+        # Authentication: the engine's HttpAuth (per handle) makes the headers per request.
+        self.httpauth = _auth_mask(opts.get(HTTPAUTH))
+        self.proxyauth = _auth_mask(opts.get(PROXYAUTH))
+        self.creds = _credentials(opts, url)
+        self.proxy_creds = (
+            Credentials.login(
+                None if proxy.user is None else _bytes(proxy.user),
+                None if proxy.password is None else _bytes(proxy.password),
+            )
+            if forward and proxy is not None and proxy.has_credentials
+            else None
+        )
+        self.use_auth = bool(
+            self.creds.has_login
+            or self.creds.bearer
+            or (self.proxy_creds is not None and self.proxy_creds.has_login)
+        )
+        self.custom_authorization = _user_header(user_headers, "authorization") is not None
+        self.custom_proxy_authorization = (
+            _user_header(user_headers, "proxy-authorization") is not None
+        )
+        self.auth_uri = url.target()
+
+        # Ranges (CURLOPT_RANGE, CURLOPT_RESUME_FROM for a download).
+        self.resume_from = int(opts.get(RESUME_FROM_LARGE) or opts.get(RESUME_FROM_LONG) or 0)
+        rng = opts.get(RANGE)
+        if rng:
+            extra_defaults.append(("Range", f"bytes={rng}"))
+        elif self.resume_from > 0 and body_kind == BODY_NONE:
+            extra_defaults.append(("Range", f"bytes={self.resume_from}-"))
+        mfs = opts.get(MAXFILESIZE_LARGE) or opts.get(MAXFILESIZE_LONG) or 0
+        self.maxfilesize = int(mfs)
+
         extra_defaults.append(("Accept", "*/*"))
         accept_encoding = opts.get(ACCEPT_ENCODING)
         if accept_encoding is not None:
@@ -373,23 +508,64 @@ class Config:
         if forward:
             name, _, value = FORWARD_PROXY_HEADER.decode("latin-1").partition(":")
             extra_defaults.append((name, value.strip()))
-        if body is not None:
-            # libcurl adds the form type whenever POSTFIELDS is used, whatever the method.
-            extra_defaults.append(("Content-Type", "application/x-www-form-urlencoded"))
-        head = build_request_head(
+
+        # Cookies: CURLOPT_COOKIE alone is a fixed header; with a cookie engine (COOKIEFILE,
+        # COOKIEJAR, COOKIELIST or a shared jar) the engine makes it per request.
+        cookie = opts.get(COOKIE)
+        self.custom_cookie = _user_header(user_headers, "cookie") is not None
+        self.cookie_opt = None if cookie is None or self.custom_cookie else _str(cookie)
+        self.cookie_file = _str(opts[COOKIEFILE]) if opts.get(COOKIEFILE) is not None else None
+        self.cookie_jar_file = _str(opts[COOKIEJAR]) if opts.get(COOKIEJAR) else None
+        self.cookie_session = bool(opts.get(COOKIESESSION))
+        self.cookie_engine = self.cookie_file is not None or self.cookie_jar_file is not None
+
+        # The body's framing (lib/http.c): Content-Length when the size is known, chunked
+        # when not (or when the application asked for it), Expect: 100-continue for a body
+        # of unknown size or larger than 1 MiB unless the application set its own Expect.
+        self.chunked = False
+        self.expect100 = False
+        content_length: int | None = None
+        if body_kind != BODY_NONE:
+            te = _user_header(user_headers, "transfer-encoding")
+            if upload_size < 0 or (te is not None and "chunked" in te.lower()):
+                if self.http10:
+                    raise CurlError(C.E_UPLOAD_FAILED, "Chunky upload is not supported by HTTP 1.0")
+                self.chunked = True
+                if te is None:
+                    extra_defaults.append(("Transfer-Encoding", "chunked"))
+            else:
+                content_length = upload_size
+            if self.form_body is not None:
+                ctype = self.form_body.content_type.decode("latin-1")
+                extra_defaults.append(("Content-Type", ctype))
+            elif body_kind == BODY_BYTES or not opts.get(UPLOAD):
+                # libcurl adds the form type to every POST it makes, whatever the method.
+                extra_defaults.append(("Content-Type", "application/x-www-form-urlencoded"))
+            expect = _user_header(user_headers, "expect")
+            if expect is not None:
+                self.expect100 = "100-continue" in expect.lower()
+            elif not self.http10 and (upload_size < 0 or upload_size > EXPECT_100_THRESHOLD):
+                self.expect100 = True
+                extra_defaults.append(("Expect", "100-continue"))
+        self._head_args = (
             method,
             forward_request_target(url) if forward else url.target(),
             url.host,
-            port=url.port,
-            default_port=default_port(url.scheme),
-            http10=self.http10,
-            user_headers=user_headers,
-            default_headers=extra_defaults,
-            content_length=len(body) if body is not None else None,
-            user_agent=ua or None,
-            referer=opts.get(REFERER) or None,
+            url.port,
+            default_port(url.scheme),
+            self.http10,
+            tuple(user_headers),
+            ua or None,
+            opts.get(REFERER) or None,
         )
-        self.head_bytes = head
+        self._defaults = extra_defaults
+        self.content_length = content_length
+        # The head when nothing changes per request (no auth state, no cookie engine).
+        self.dynamic_head = self.use_auth or self.cookie_engine
+        static: list[tuple[str, str]] = []
+        if self.cookie_opt is not None and not self.cookie_engine:
+            static.append(("Cookie", self.cookie_opt))
+        self.head_bytes = self.build_head(static, content_length)
 
         # Callbacks and their targets.
         # WRITEDATA/WRITEHEADER are stored by the face as these functions (the bound write).
@@ -439,6 +615,8 @@ class Config:
             DEFAULT_BUFFERSIZE if not bs else max(1024, min(int(bs), 10 * 1024 * 1024))
         )
         self.http09 = bool(opts.get(HTTP09_ALLOWED))
+        self.max_recv_speed = int(opts.get(MAX_RECV_SPEED_LARGE) or 0)
+        self.max_send_speed = int(opts.get(MAX_SEND_SPEED_LARGE) or 0)
         # What makes two transfers able to share a connection.
         self.host_key = (url.host.lower(), url.port)
         self.origin_key = (
@@ -456,6 +634,36 @@ class Config:
             self.connect_head,
         )
 
+    def build_head(
+        self, extra: list[tuple[str, str]], content_length: int | None, probe: bool = False
+    ) -> bytes:
+        """The request head with `extra` internal headers (auth, cookies) added.
+
+        `probe` is libcurl's "authneg" request: a POST/PUT sent with Content-Length: 0 and no
+        body while a multipass scheme (Digest) waits for its challenge.
+        """
+        method, target, host, port, dport, http10, user_headers, ua, referer = self._head_args
+        defaults = self._defaults
+        if probe:
+            drop = ("Transfer-Encoding", "Expect")
+            defaults = [h for h in defaults if h[0] not in drop]
+            content_length = 0
+        if extra:
+            defaults = [*extra, *defaults]
+        return build_request_head(
+            method,
+            target,
+            host,
+            port=port,
+            default_port=dport,
+            http10=http10,
+            user_headers=user_headers,
+            default_headers=defaults,
+            content_length=content_length,
+            user_agent=ua,
+            referer=referer,
+        )
+
 
 def follow_config(cfg: Config, new_url: Url, status: int) -> Config:
     """The Config of the request that follows a redirect (lib/transfer.c Curl_follow).
@@ -469,15 +677,24 @@ def follow_config(cfg: Config, new_url: Url, status: int) -> Config:
     """
     opts = dict(cfg.opts)
     opts[URL] = new_url.url()
-    posting = cfg.method == "POST" and cfg.body is not None
+    posting = cfg.body_kind != BODY_NONE and not opts.get(UPLOAD)
     to_get = False
     if status in (301, 302) and posting:
         keep = _POST_301 if status == 301 else _POST_302
         to_get = not cfg.postredir & keep
-    elif status == 303 and not cfg.is_head:
+    elif status == 303 and not cfg.is_head and cfg.body_kind != BODY_NONE:
         to_get = not (posting and cfg.postredir & _POST_303)
     if to_get:
-        for key in (POSTFIELDS, COPYPOSTFIELDS, POST, POSTFIELDSIZE_LARGE, POSTFIELDSIZE_LONG):
+        for key in (
+            POSTFIELDS,
+            COPYPOSTFIELDS,
+            POST,
+            POSTFIELDSIZE_LARGE,
+            POSTFIELDSIZE_LONG,
+            UPLOAD,
+            HTTPPOST,
+            MIMEPOST,
+        ):
             opts.pop(key, None)
         opts[HTTPGET] = 1
     old = cfg.url
@@ -539,34 +756,87 @@ USERPWD = num("USERPWD")
 USERNAME = num("USERNAME")
 PASSWORD = num("PASSWORD")
 HTTPAUTH = num("HTTPAUTH")
-_AUTH_BASIC = 1
 
 
-def _basic_auth(opts: dict[int, Any], url: Url) -> str | None:
-    """The Authorization value for Basic auth (libcurl's default CURLOPT_HTTPAUTH), or None.
+def _auth_mask(value: Any) -> int:
+    """CURLOPT_HTTPAUTH / PROXYAUTH as libcurl keeps it (Basic when unset)."""
+    if value is None:
+        return _consts.HTTPAUTH_BASIC
+    return wanted_mask(int(value))
 
-    Credentials come from USERNAME/PASSWORD, USERPWD ("user:password"), or the URL's userinfo
-    (percent-decoded), in libcurl's order of precedence. Other schemes (Digest, ...) belong to
-    the authentication layer; with only those allowed nothing is sent here.
-    """
-    httpauth = opts.get(HTTPAUTH)
-    if httpauth is not None and not (httpauth & _AUTH_BASIC):
-        return None
+
+def _str(value: Any) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+def _bytes(value: Any) -> bytes:
+    # Option strings hold one character per byte (the face decodes bytes as latin-1).
+    return value.encode("latin-1", "replace") if isinstance(value, str) else bytes(value)
+
+
+def _credentials(opts: dict[int, Any], url: Url) -> Credentials:
+    """The origin's login: USERNAME/PASSWORD, USERPWD ("user:password"), the URL's userinfo
+    (percent-decoded), in libcurl's order of precedence, then .netrc (CURLOPT_NETRC) as
+    lib/url.c override_login applies it; XOAUTH2_BEARER for Bearer."""
     user = opts.get(USERNAME)
     password = opts.get(PASSWORD)
     userpwd = opts.get(USERPWD)
     if user is None and userpwd is not None:
-        user, _, rest = str(userpwd).partition(":")
-        if password is None and _:
+        raw = _bytes(userpwd)
+        u, sep, rest = raw.partition(b":")
+        user = u
+        if password is None and sep:
             password = rest
-    if user is None and url.user is not None:
-        user = unquote(url.user, encoding="latin-1")
-        if password is None and url.password is not None:
-            password = unquote(url.password, encoding="latin-1")
-    if user is None:
-        return None
-    token = f"{user}:{password or ''}".encode("latin-1", "replace")
-    return "Basic " + base64.b64encode(token).decode("ascii")
+    username_option = user is not None
+    url_user = unquote_to_bytes(url.user) if url.user is not None else None
+    url_password = unquote_to_bytes(url.password) if url.password is not None else None
+    if user is None and url_user is not None:
+        user = url_user
+        if password is None and url_password is not None:
+            password = url_password
+    mode = int(opts.get(NETRC) or 0)
+    if mode:
+        nf = opts.get(NETRC_FILE)
+        found = netrc_credentials(
+            mode,
+            url.host,
+            url_user=url_user,
+            url_password=url_password,
+            username_option=username_option,
+            netrc_file=_str(nf) if nf is not None else None,
+        )
+        if not username_option:
+            user, password = found.user, found.password
+    bearer = opts.get(XOAUTH2_BEARER)
+    return Credentials.login(
+        None if user is None else _bytes(user),
+        None if password is None else _bytes(password),
+        None if bearer is None else _bytes(bearer),
+    )
+
+
+def _user_header(lines: list[bytes], name: str) -> str | None:
+    """The value of the application's last `name` header (CURLOPT_HTTPHEADER), or None."""
+    found = None
+    want = name.encode("ascii")
+    for line in lines:
+        raw = line.encode("latin-1", "replace") if isinstance(line, str) else bytes(line)
+        head, sep, value = raw.partition(b":")
+        if not sep:
+            head, sep, value = raw.partition(b";")
+            if not sep:
+                continue
+        if head.strip().lower() == want:
+            found = value.strip().decode("latin-1")
+    return found
+
+
+def _form_body(value: Any) -> MultipartBody:
+    """The multipart body of an HTTPPOST list or a CurlMime (proto.multipart)."""
+    if isinstance(value, list):
+        return body_from_httppost(value)
+    body: MultipartBody = value.multipart_body()
+    return body
 
 
 def _with_port(url: Url, port: int) -> str:

@@ -41,15 +41,23 @@ import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
+from urllib.parse import unquote
 
 from purecurl import _codes as C
 from purecurl._errors import CurlError
 from purecurl.engine import state as S
 from purecurl.engine import timers as T
-from purecurl.engine.config import Config, follow_config
+from purecurl.engine.config import (
+    BODY_BYTES,
+    BODY_FORM,
+    BODY_NONE,
+    Config,
+    follow_config,
+)
 from purecurl.engine.interest import (
     NO_POLL,
     POLL_IN,
+    POLL_INOUT,
     POLL_OUT,
     Pollset,
     SockEntry,
@@ -57,7 +65,17 @@ from purecurl.engine.interest import (
 )
 from purecurl.engine.pool import ConnectionPool
 from purecurl.engine.timers import DeadlineQueue, ms_until
-from purecurl.engine.transfer import Connection, Transfer
+from purecurl.engine.transfer import (
+    UP_BODY,
+    UP_DONE,
+    UP_HEAD,
+    UP_NONE,
+    UP_WAIT,
+    Connection,
+    Transfer,
+)
+from purecurl.engine.upload import BodyReader, BufferReader, CallbackReader, FormReader
+from purecurl.proto.cookies import CookieJar, SetCookieTally, secure_context
 from purecurl.proto.decoding import ContentDecoder
 from purecurl.proto.http1 import Body, End, Head, ResponseError, ResponseParser
 from purecurl.proto.socks import SocksHandshake
@@ -553,6 +571,15 @@ class MultiEngine:
         when = expires.get(T.LOW_SPEED)
         if when is not None and when <= now:
             self._speed_check(t, now)
+        when = expires.get(T.EXPECT_100)
+        if when is not None and when <= now and t.up == UP_WAIT:
+            cfg = t.cfg
+            if cfg is not None and cfg.verbose:
+                self._info(t, "Done waiting for 100-continue")
+            t.up = UP_BODY  # no "100 Continue" in time: send the body anyway
+        when = expires.get(T.RATE_LIMIT)
+        if when is not None and when <= now:
+            t.rate_until = 0.0
 
     def _timed_out(self, t: Transfer, now: float) -> None:
         ms = int((now - t.t_added) * 1000)
@@ -602,7 +629,91 @@ class MultiEngine:
         t.t_start = now
         if cfg.timeout:
             self.deadlines.set(t, T.TOTAL, t.t_added + cfg.timeout)
+        hs = t.hs
+        t.reader = None
+        t.rate_until = 0.0
+        if cfg.use_auth:
+            hs.auth.begin_transfer(cfg.httpauth, cfg.proxyauth)
+        if cfg.cookie_engine:
+            if hs.cookies is None:
+                hs.cookies = CookieJar()
+            if cfg.cookie_file:
+                # libcurl reads CURLOPT_COOKIEFILE again at every transfer's start; a file
+                # it cannot read is no error.
+                try:
+                    with open(cfg.cookie_file, "rb") as f:
+                        data = f.read()
+                except OSError:
+                    data = None
+                if data is not None:
+                    hs.cookies.load(data, now=int(time.time()), session=cfg.cookie_session)
+        if cfg.url.scheme == "file":
+            self._file_transfer(t, cfg, now)
+            return
         self._acquire(t, now)
+
+    def _file_transfer(self, t: Transfer, cfg: Config, now: float) -> None:
+        """A file:// URL, read or (UPLOAD) written in one go, as libcurl's lib/file.c does:
+        no connection, no socket, blocking local file I/O inside this call."""
+        path = unquote(cfg.url.path)
+        t.t_namelookup = t.t_connect = t.t_pretransfer = now - t.t_start
+        if cfg.body_kind != BODY_NONE:
+            reader = t.reader = self._new_reader(cfg)
+            try:
+                out = open(path, "wb")  # noqa: SIM115 - closed by the with below
+            except OSError as exc:
+                raise CurlError(C.E_WRITE_ERROR, f"cannot open {path} for writing") from exc
+            with out:
+                while True:
+                    try:
+                        data = reader.read(cfg.upload_bufsize)
+                    finally:
+                        if reader.exc is not None:
+                            t.exc = reader.exc
+                    if data is None:
+                        raise CurlError(
+                            C.E_READ_ERROR, "Read callback asked for PAUSE when not supported"
+                        )
+                    if not data:
+                        break
+                    try:
+                        out.write(data)
+                    except OSError as exc:
+                        raise CurlError(C.E_SEND_ERROR, "Failed sending data to the peer") from exc
+                    t.size_ul += len(data)
+            self._finish(t, C.E_OK, "", now)
+            return
+        try:
+            f = open(path, "rb")  # noqa: SIM115
+        except OSError as exc:
+            raise CurlError(C.E_FILE_COULDNT_READ_FILE, f"Could not open file {path}") from exc
+        with f:
+            try:
+                size = os.fstat(f.fileno()).st_size
+                if cfg.resume_from > size:
+                    raise CurlError(C.E_BAD_DOWNLOAD_RESUME, "failed to resume file:// transfer")
+                if cfg.resume_from > 0:
+                    f.seek(cfg.resume_from)
+                    size -= cfg.resume_from
+                t.content_length = size
+                if cfg.maxfilesize and size > cfg.maxfilesize:
+                    raise CurlError(C.E_FILESIZE_EXCEEDED, "Maximum file size exceeded")
+                if cfg.is_head:
+                    if cfg.header_fn is not None:
+                        for line in (b"Content-Length: %d\r\n" % size, b"Accept-ranges: bytes\r\n"):
+                            self._call_header(t, cfg.header_fn, line)
+                    self._finish(t, C.E_OK, "", now)
+                    return
+                t.t_starttransfer = now - t.t_start
+                while True:
+                    data = f.read(cfg.buffersize)
+                    if not data:
+                        break
+                    t.size_dl += len(data)
+                    self._call_write(t, cfg.write_fn, data)
+            except OSError as exc:
+                raise CurlError(C.E_READ_ERROR, "Failed reading from file") from exc
+        self._finish(t, C.E_OK, "", now)
 
     def _acquire(self, t: Transfer, now: float) -> None:
         """Attach an idle connection, open a new one, or queue `t` (PENDING)."""
@@ -1056,9 +1167,33 @@ class MultiEngine:
     def _begin_request(self, t: Transfer, now: float) -> None:
         cfg = t.cfg
         assert cfg is not None
-        head = cfg.head_bytes
+        probe = False
+        if cfg.dynamic_head or t.hs.cookies is not None:
+            head, probe = self._request_head(t, cfg)
+        else:
+            head = cfg.head_bytes
+        t.up_cut = False
         body = cfg.body
-        t.sendbuf = head + body if body else head
+        if cfg.body_kind == BODY_NONE or probe:
+            t.sendbuf = head
+            t.up = UP_NONE
+        elif body is not None and not cfg.expect100 and len(body) <= 65536:
+            # a small POSTFIELDS body goes out with the head, in one send
+            t.sendbuf = head + body if body else head
+            t.up = UP_NONE
+            t.reader = None
+        else:
+            reader = t.reader
+            if reader is None:
+                reader = t.reader = self._new_reader(cfg)
+            elif reader.needs_rewind():
+                try:
+                    reader.rewind()
+                finally:
+                    if reader.exc is not None:
+                        t.exc = reader.exc
+            t.sendbuf = head
+            t.up = UP_HEAD
         t.sent = 0
         t.request_size = 0
         conn = t.conn
@@ -1076,46 +1211,205 @@ class MultiEngine:
             t.ls_bytes = 0
             self.deadlines.set(t, T.LOW_SPEED, now + 1.0)
 
-    def _performing(self, t: Transfer, now: float) -> None:
-        conn = t.conn
-        assert conn is not None
-        sock = conn.sock
-        assert sock is not None
-        sendbuf = t.sendbuf
-        if sendbuf is not None:
+    def _request_head(self, t: Transfer, cfg: Config) -> tuple[bytes, bool]:
+        """The head of a request whose headers change per request: authentication (Digest
+        answers each challenge) and cookies (the jar changes); and whether it is the empty
+        POST/PUT probe of a multipass authentication."""
+        extra: list[tuple[str, str]] = []
+        probe = False
+        hs = t.hs
+        if cfg.use_auth:
+            auth = hs.auth
+            extra.extend(
+                auth.request_headers(
+                    cfg.method,
+                    cfg.auth_uri,
+                    host=cfg.creds,
+                    proxy=cfg.proxy_creds,
+                    upload=cfg.body_kind != BODY_NONE,
+                    custom_authorization=cfg.custom_authorization,
+                    custom_proxy_authorization=cfg.custom_proxy_authorization,
+                )
+            )
+            probe = auth.authneg
+        jar = hs.cookies
+        t.cookie_tally = None
+        if jar is not None:
+            url = cfg.url
+            t.cookie_tally = SetCookieTally()
+            value = jar.cookie_header(
+                url.host,
+                url.path,
+                secure_context(url.scheme, url.host),
+                int(time.time()),
+                extra=cfg.cookie_opt,
+            )
+            if value is not None:
+                extra.append(("Cookie", value))
+        elif cfg.cookie_opt is not None:
+            extra.append(("Cookie", cfg.cookie_opt))
+        return cfg.build_head(extra, cfg.content_length, probe), probe
+
+    def _new_reader(self, cfg: Config) -> BodyReader:
+        kind = cfg.body_kind
+        if kind == BODY_BYTES:
+            assert cfg.body is not None
+            return BufferReader(cfg.body)
+        if kind == BODY_FORM:
+            body = cfg.form_body
+            assert body is not None
+            body.rewind()  # the Config (and its body) may have served an earlier transfer
+            return FormReader(body)
+        return CallbackReader(cfg.read_fn, cfg.seek_fn, cfg.ioctl_fn, cfg.upload_size)
+
+    def _fill_upload(self, t: Transfer, cfg: Config) -> bool:
+        """Put the body's next piece into `sendbuf` (chunk-framed when chunked); False when
+        there is nothing to send now (the read callback paused) or the body is done."""
+        reader = t.reader
+        assert reader is not None
+        n = cfg.upload_bufsize
+        if cfg.chunked:
+            n -= 12  # room for the chunk's size line and CRLF (curl sends 65524-byte chunks)
+        try:
+            data = reader.read(n)
+        finally:
+            if reader.exc is not None:
+                t.exc = reader.exc
+        if data is None:
+            t.paused |= PAUSE_SEND  # READFUNC_PAUSE: Curl.pause(PAUSE_CONT) resumes
+            return False
+        if cfg.chunked:
+            if data:
+                t.sendbuf = b"%x\r\n%b\r\n" % (len(data), data)
+            else:
+                t.sendbuf = b"0\r\n\r\n"
+                t.up = UP_DONE  # the last chunk is in sendbuf
+            if cfg.verbose and data:
+                self._debug(t, INFO_DATA_OUT, data)
+            t.size_ul += len(data)
+            return True
+        if not data:
+            t.up = UP_DONE
+            return False
+        if cfg.verbose:
+            self._debug(t, INFO_DATA_OUT, data)
+        t.size_ul += len(data)
+        t.sendbuf = data
+        return True
+
+    def _send_request(self, t: Transfer, conn: Connection, sock: socket.socket, now: float) -> bool:
+        """Send what the request has to send now; True once all of it is sent."""
+        cfg = t.cfg
+        assert cfg is not None
+        while True:
+            sendbuf = t.sendbuf
+            if sendbuf is None:
+                if t.up == UP_BODY and not t.paused & PAUSE_SEND:
+                    if cfg.max_send_speed and self._rate_limited(t, cfg.max_send_speed, now):
+                        return False
+                    if self._fill_upload(t, cfg):
+                        continue
+                if t.up == UP_DONE or t.up == UP_NONE:
+                    self._request_sent(t, cfg, now)
+                    return True
+                return False
             if t.paused & PAUSE_SEND:
-                return
+                return False
             try:
                 n = sock.send(memoryview(sendbuf)[t.sent :] if t.sent else sendbuf)
             except _WOULD_BLOCK:
-                return
+                return False
             except OSError as exc:
-                if conn.uses > 1 and not t.retried:
+                if conn.uses > 1 and not t.retried and t.up in (UP_NONE, UP_HEAD):
                     self._retry(t, now, "Send failure")
-                    return
+                    return False
                 if conn.tls_key is not None:
                     raise send_error(exc) from exc
                 raise curl_error(exc, C.E_SEND_ERROR, "Send failure") from exc
             t.sent += n
             if t.sent < len(sendbuf):
-                return
+                return False
             t.sendbuf = None
-            t.request_size = t.sent
-            t.t_pretransfer = now - t.t_start
-            cfg = t.cfg
-            assert cfg is not None
-            if cfg.body:
-                t.size_ul = len(cfg.body)
+            t.sent = 0
+            up = t.up
+            if up == UP_NONE:
+                t.request_size = len(sendbuf)
+                self._request_sent(t, cfg, now, sendbuf)
+                return True
+            if up == UP_HEAD:
+                t.request_size = len(sendbuf)
+                if cfg.verbose:
+                    self._debug(t, INFO_HEADER_OUT, sendbuf)
+                t.t_pretransfer = now - t.t_start
+                if not t.xfer_start:
+                    t.xfer_start = now
+                if cfg.expect100:
+                    t.up = UP_WAIT
+                    self.deadlines.set(t, T.EXPECT_100, now + cfg.expect_timeout)
+                    return False
+                t.up = UP_BODY
+            elif up == UP_DONE:
+                self._request_sent(t, cfg, now)
+                return True
+
+    def _request_sent(
+        self, t: Transfer, cfg: Config, now: float, whole: bytes | None = None
+    ) -> None:
+        """The request is out. `whole`: the one buffer that held the head and any body."""
+        if whole is not None:
+            head_len = whole.find(b"\r\n\r\n") + 4
+            t.size_ul = len(whole) - head_len
             if cfg.verbose:
-                self._debug(t, INFO_HEADER_OUT, cfg.head_bytes)
-                if cfg.body:
-                    self._debug(t, INFO_DATA_OUT, cfg.body)
+                self._debug(t, INFO_HEADER_OUT, whole[:head_len])
+                if t.size_ul:
+                    self._debug(t, INFO_DATA_OUT, whole[head_len:])
+        if whole is not None:
+            t.t_pretransfer = now - t.t_start
+        t.up = UP_DONE
+        if cfg.verbose:
+            if t.reader is not None:
+                self._info(t, f"upload completely sent off: {t.size_ul} bytes")
+            else:
                 self._info(t, "Request completely sent off")
-            if cfg.server_response_timeout:
-                self.deadlines.set(t, T.SERVER_RESPONSE, now + cfg.server_response_timeout)
-            # The answer cannot be there yet: wait for POLL_IN instead of a recv that would
-            # fail with EAGAIN (one syscall saved per request).
-            return
+        if cfg.server_response_timeout:
+            self.deadlines.set(t, T.SERVER_RESPONSE, now + cfg.server_response_timeout)
+
+    def _rate_limited(self, t: Transfer, speed: int, now: float) -> bool:
+        """MAX_RECV/SEND_SPEED: whether to wait before more I/O, the average rate since the
+        data started being above `speed` (libcurl's pgrsLimitWaitTime); the wait is a
+        deadline, never a sleep."""
+        start = t.xfer_start or now
+        if not t.xfer_start:
+            t.xfer_start = now
+        done = t.size_dl + t.size_ul
+        due = start + done / speed
+        if due <= now:
+            return False
+        t.rate_until = due
+        self.deadlines.set(t, T.RATE_LIMIT, due)
+        return True
+
+    def _performing(self, t: Transfer, now: float) -> None:
+        conn = t.conn
+        assert conn is not None
+        sock = conn.sock
+        assert sock is not None
+        up = t.up
+        if t.sendbuf is not None or up == UP_BODY:
+            if not self._send_request(t, conn, sock, now):
+                if t.up != UP_BODY and t.up != UP_WAIT:
+                    return
+                # while the body goes out (or waits for 100), the server may answer early
+            elif t.up == UP_DONE and up != UP_BODY:
+                # The answer cannot be there yet: wait for POLL_IN instead of a recv that
+                # would fail with EAGAIN (one syscall saved per request).
+                return
+            if t.state != S.PERFORMING or t.conn is not conn:
+                return
+        if t.rate_until:
+            if t.rate_until > now:
+                return
+            t.rate_until = 0.0
         if t.paused & PAUSE_RECV:
             return
         bufsize = self.bufsize
@@ -1172,6 +1466,8 @@ class MultiEngine:
                 self._process(t, events, now)
                 if t.state not in S.LIVE or t.paused & PAUSE_RECV or t.conn is not conn:
                     return
+                if cfg.max_recv_speed and self._rate_limited(t, cfg.max_recv_speed, now):
+                    return
             if n < bufsize and not (tls and sock.pending()):  # type: ignore[attr-defined]
                 break
 
@@ -1201,6 +1497,8 @@ class MultiEngine:
                     continue
                 data = ev.data
                 t.size_dl += len(data)
+                if cfg.maxfilesize and t.size_dl > cfg.maxfilesize:
+                    self._over_maxfilesize(t, cfg, data)
                 if cfg.verbose:
                     self._debug(t, INFO_DATA_IN, data)
                 if t.paused & PAUSE_RECV:
@@ -1237,7 +1535,12 @@ class MultiEngine:
                             self._call_header(t, fn, line)
                 parser = t.parser
                 # Bytes after the response (an unsolicited extra) make the connection unusable.
-                t.keep_alive = ev.keep_alive and not (parser is not None and parser.leftover)
+                t.keep_alive = (
+                    ev.keep_alive
+                    and not (parser is not None and parser.leftover)
+                    and not t.up_cut
+                    and (t.up == UP_DONE or t.up == UP_NONE)
+                )
                 decoder = t.decoder
                 if decoder is not None and t.follow is None:
                     decoder.feed_eof()
@@ -1252,6 +1555,18 @@ class MultiEngine:
                     self._progress(t)  # the final update; it may still abort (42)
                 self._finish(t, C.E_OK, "", now)
                 return
+
+    def _over_maxfilesize(self, t: Transfer, cfg: Config, data: bytes) -> None:
+        """MAXFILESIZE passed during the body: deliver up to the limit, then fail (63)."""
+        limit = cfg.maxfilesize
+        keep = len(data) - (t.size_dl - limit)
+        t.size_dl = limit
+        if keep > 0:
+            self._call_write(t, cfg.write_fn, data[:keep])
+        raise CurlError(
+            C.E_FILESIZE_EXCEEDED,
+            f"Exceeded the maximum allowed file size ({limit}) with {limit} bytes",
+        )
 
     def _deliver_decoded(
         self, t: Transfer, cfg: Config, decoder: ContentDecoder, first: bytes | None
@@ -1290,7 +1605,18 @@ class MultiEngine:
         self._header_lines(t, cfg, head.lines)
         status = head.status
         if 100 <= status < 200:
+            if status == 100 and t.up == UP_WAIT:
+                t.up = UP_BODY  # "100 Continue": send the body now
+                self.deadlines.clear(t, T.EXPECT_100)
             return
+        if t.up == UP_WAIT or (t.up == UP_BODY and status >= 300):
+            # A final answer before the body went (all) out: stop sending it. The server
+            # did not read what we did not send, so the connection cannot be reused.
+            self.deadlines.clear(t, T.EXPECT_100)
+            t.up = UP_DONE
+            t.up_cut = True
+            if t.sendbuf is not None:
+                t.sendbuf = None
         t.head_done = True
         t.response_code = status
         t.http_version = head.version
@@ -1298,6 +1624,8 @@ class MultiEngine:
             t.content_length = head.content_length
         location = None
         encodings: list[bytes] = []
+        content_range = False
+        jar = t.hs.cookies
         for name, value in head.headers:
             if name == b"content-type":
                 t.content_type = value.decode("latin-1")
@@ -1305,6 +1633,59 @@ class MultiEngine:
                 encodings.append(value)
             elif name == b"location" and 300 <= status < 400:
                 location = value
+            elif name == b"set-cookie" and jar is not None:
+                url = cfg.url
+                jar.set_cookie(
+                    value,
+                    host=url.host,
+                    path=url.path,
+                    secure=secure_context(url.scheme, url.host),
+                    now=int(time.time()),
+                    tally=t.cookie_tally,
+                )
+            elif name == b"content-range":
+                content_range = True
+        if cfg.use_auth:
+            decision = t.hs.auth.on_response(
+                status,
+                head.headers,
+                host=cfg.creds,
+                proxy=cfg.proxy_creds,
+                upload=cfg.body_kind != BODY_NONE,
+                fail_on_error=cfg.failonerror,
+                resume_get=cfg.resume_from > 0 and cfg.body_kind == BODY_NONE,
+            )
+            if decision.result:
+                t.keep_alive = False
+                message = decision.message
+                if not message:
+                    # libcurl's http_should_fail says it for an error status; a refused
+                    # probe that got a 2xx ends with the code's own text
+                    message = (
+                        f"The requested URL returned error: {status}"
+                        if status >= 400
+                        else "HTTP response code said error"
+                    )
+                raise CurlError(decision.result, message)
+            if decision.retry:
+                # the same request again, with the answer to the challenge; this body is
+                # not the user's
+                t.follow = cfg.url
+                t.follow_same = True
+                return
+        if cfg.maxfilesize and t.content_length > cfg.maxfilesize:
+            raise CurlError(C.E_FILESIZE_EXCEEDED, "Maximum file size exceeded")
+        if (
+            cfg.resume_from > 0
+            and cfg.body_kind == BODY_NONE
+            and not content_range
+            and 200 <= status < 300
+            and not cfg.is_head
+        ):
+            raise CurlError(
+                C.E_RANGE_ERROR,
+                "HTTP server does not seem to support byte ranges. Cannot resume.",
+            )
         t.decoder = None
         if encodings and cfg.decode:
             decoder = ContentDecoder(encodings)  # more than 5 codings: 61 at once
@@ -1313,7 +1694,7 @@ class MultiEngine:
         t.redirect_url = None
         if location is not None:  # any 3xx with a Location, 304 too (as libcurl 8.23)
             self._on_location(t, cfg, location.decode("latin-1").strip())
-        if cfg.failonerror and status >= 400:
+        if cfg.failonerror and status >= 400 and not cfg.use_auth:
             t.keep_alive = False
             raise CurlError(C.E_HTTP_RETURNED_ERROR, f"The requested URL returned error: {status}")
 
@@ -1340,6 +1721,11 @@ class MultiEngine:
         target = t.follow
         assert cfg is not None and target is not None
         t.follow = None
+        if t.follow_same:
+            t.follow_same = False  # an authentication round trip: same URL, same options
+            self._release(t, now, t.keep_alive)
+            self._next_request(t, cfg, now)
+            return
         if cfg.maxredirs >= 0 and t.redirect_count >= cfg.maxredirs:
             raise CurlError(C.E_TOO_MANY_REDIRECTS, f"Maximum ({cfg.maxredirs}) redirects followed")
         t.redirect_count += 1
@@ -1359,14 +1745,25 @@ class MultiEngine:
         t.redirect_url = None
         t.effective_url = None
         t.t_redirect = now - t.t_start
-        t.cfg = new_cfg
+        if new_cfg.body_kind == BODY_NONE:
+            t.reader = None
+        self._next_request(t, new_cfg, now)
+
+    def _next_request(self, t: Transfer, cfg: Config, now: float) -> None:
+        """Start the transfer's next request (a redirect or an auth round trip)."""
+        t.cfg = cfg
         t.size_dl = 0
+        t.size_ul = 0
         t.content_length = -1
         t.content_type = None
         t.head_done = False
         t.retried = False
+        t.xfer_start = 0.0
+        t.rate_until = 0.0
         self.deadlines.clear(t, T.SERVER_RESPONSE)
         self.deadlines.clear(t, T.LOW_SPEED)
+        self.deadlines.clear(t, T.EXPECT_100)
+        self.deadlines.clear(t, T.RATE_LIMIT)
         self._acquire(t, now)
 
     def _call_write(self, t: Transfer, fn: Callable[[bytes], Any], data: bytes) -> Any:
@@ -1406,7 +1803,7 @@ class MultiEngine:
         cfg = t.cfg
         assert cfg is not None
         dltotal = max(t.content_length, 0)
-        ultotal = len(cfg.body) if cfg.body else 0
+        ultotal = max(cfg.upload_size, 0) if cfg.body_kind != BODY_NONE else 0
         try:
             if cfg.progress is not None:
                 r = cfg.progress(dltotal, t.size_dl, ultotal, t.size_ul)
@@ -1431,7 +1828,9 @@ class MultiEngine:
         conn.owner = None
         self.table.update(t, NO_POLL)
         self._close_conn(conn, now)
-        t.size_dl = t.header_size = 0
+        t.size_dl = t.header_size = t.size_ul = 0
+        t.sendbuf = None
+        t.up = UP_NONE
         cfg = t.cfg
         assert cfg is not None
         self._open_connection(t, cfg, now)
@@ -1444,8 +1843,16 @@ class MultiEngine:
         if st == S.PERFORMING:
             conn = t.conn
             assert conn is not None
-            if t.sendbuf is not None:
-                ps = NO_POLL if t.paused & PAUSE_SEND else ((conn.fd, POLL_OUT),)
+            up = t.up
+            if t.rate_until:
+                ps = NO_POLL  # MAX_*_SPEED: the RATE_LIMIT deadline wakes it
+            elif up in (UP_NONE, UP_HEAD):
+                if t.sendbuf is not None:
+                    ps = NO_POLL if t.paused & PAUSE_SEND else ((conn.fd, POLL_OUT),)
+                else:
+                    ps = NO_POLL if t.paused & PAUSE_RECV else ((conn.fd, POLL_IN),)
+            elif up == UP_BODY and not t.paused & PAUSE_SEND:
+                ps = ((conn.fd, POLL_OUT if t.paused & PAUSE_RECV else POLL_INOUT),)
             elif t.paused & PAUSE_RECV:
                 ps = NO_POLL
             else:

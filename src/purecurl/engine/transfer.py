@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from purecurl.engine import state as S
 from purecurl.engine.interest import NO_POLL, Pollset
+from purecurl.proto.auth import HttpAuth
+from purecurl.proto.cookies import CookieJar, SetCookieTally
 
 if TYPE_CHECKING:
     from purecurl.engine.config import Config
+    from purecurl.engine.upload import BodyReader
     from purecurl.transport.tls import TlsHandshake, TlsSettings
     from purecurl.transport.tunnel import ConnectTunnel, SocksTunnel
 
@@ -27,6 +30,26 @@ if TYPE_CHECKING:
     from purecurl.proto.url import Url
     from purecurl.transport.connect import TcpConnector
     from purecurl.transport.resolver import Lookup
+
+
+# Upload phases of a request (Transfer.up)
+UP_NONE = 0  # nothing beyond `sendbuf` (no body, or a body sent with the head)
+UP_HEAD = 1  # `sendbuf` is the head; the body follows from the reader
+UP_WAIT = 2  # the head is sent; waiting for "100 Continue" (EXPECT_100_TIMEOUT_MS)
+UP_BODY = 3  # sending the body from the reader
+UP_DONE = 4  # the whole request is sent
+
+
+class HandleState:
+    """What an easy handle keeps across its transfers (libcurl keeps it in the easy handle's
+    `state`): the authentication state (Digest nonce, picked scheme) and its cookie jar (None
+    until a cookie option starts the cookie engine; a share's jar when cookies are shared)."""
+
+    __slots__ = ("auth", "cookies")
+
+    def __init__(self) -> None:
+        self.auth = HttpAuth()
+        self.cookies: CookieJar | None = None
 
 
 class Connection:
@@ -99,6 +122,7 @@ class Transfer:
         "connect_code",
         "content_length",
         "content_type",
+        "cookie_tally",
         "deadline",
         "deadline_stamp",
         "decoder",
@@ -107,11 +131,13 @@ class Transfer:
         "exc",
         "expires",
         "follow",
+        "follow_same",
         "get_config",
         "handle",
         "head_done",
         "header_size",
         "held",
+        "hs",
         "http_version",
         "keep_alive",
         "local_ip",
@@ -128,6 +154,8 @@ class Transfer:
         "primary_ip",
         "primary_port",
         "proxy_verify_result",
+        "rate_until",
+        "reader",
         "redirect_count",
         "redirect_url",
         "request_size",
@@ -148,12 +176,18 @@ class Transfer:
         "t_start",
         "t_starttransfer",
         "t_total",
+        "up",
+        "up_cut",
         "verify_result",
+        "xfer_start",
     )
 
-    def __init__(self, handle: Any, get_config: Callable[[], Config]) -> None:
+    def __init__(
+        self, handle: Any, get_config: Callable[[], Config], hs: HandleState | None = None
+    ) -> None:
         self.handle = handle
         self.get_config = get_config
+        self.hs = hs if hs is not None else HandleState()
         self.cfg: Config | None = None
         self.state = S.INIT
         # deadlines (engine.timers)
@@ -180,6 +214,17 @@ class Transfer:
         self.paused = 0
         self.held: list[Head | Body | End] = []
         self.decoder: ContentDecoder | None = None  # Content-Encoding being undone
+        # the request body's source (kept across requests: rewound for the next one), the
+        # upload phase (UP_*), whether sending stopped before the body's end
+        self.reader: BodyReader | None = None
+        self.up = UP_NONE
+        self.up_cut = False
+        # the response asked for the same request again (an auth round trip)
+        self.follow_same = False
+        self.cookie_tally: SetCookieTally | None = None
+        # MAX_RECV/SEND_SPEED: no I/O before this time (0: not limited); when data started
+        self.rate_until = 0.0
+        self.xfer_start = 0.0
         # req
         self.sendbuf: bytes | None = None
         self.sent = 0

@@ -182,6 +182,30 @@ _BROTLI: Any = _find_brotli()
 _ZSTD: tuple[str, Any] | None = _find_zstd()
 
 
+def codec_versions() -> list[str]:
+    """The optional codec libraries in use as libcurl's version string names them
+    ("brotli/1.2.0", "zstd/1.5.6"); software looks for "brotli" there (Tornado does)."""
+    out = []
+    if _BROTLI is not None:
+        out.append(f"brotli/{_dist_version(_BROTLI.__name__)}")
+    if _ZSTD is not None:
+        kind, module = _ZSTD
+        ver = getattr(module, "ZSTD_VERSION", None) if kind == "zstandard" else None
+        if isinstance(ver, tuple):
+            ver = ".".join(str(x) for x in ver)
+        out.append(f"zstd/{ver or _dist_version('zstandard')}")
+    return out
+
+
+def _dist_version(name: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(name)
+    except Exception:
+        return "unknown"
+
+
 def supported_encodings() -> list[str]:
     """Return the content codings this build decodes, in libcurl's order.
 
