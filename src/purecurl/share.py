@@ -3,9 +3,10 @@
 Theory of operation: a share object owns the data that its handles agree to share: the DNS
 cache (`LOCK_DATA_DNS`) and the TLS session cache (`LOCK_DATA_SSL_SESSION`), which every engine
 a sharing handle runs in uses, and the cookie jar (`LOCK_DATA_COOKIE`), which every handle that
-sets CURLOPT_SHARE uses as its own. `LOCK_DATA_CONNECT` is accepted and recorded but connections
-stay in each multi's pool (README's option table says so). Everything runs on the thread of
-the loop that drives the handles, so the share needs no locks.
+sets CURLOPT_SHARE uses as its own. With `LOCK_DATA_CONNECT` the share holds the connection
+pool: an idle connection left by one handle (or multi) is reused by another, and closes with
+the share. A multi switches to the share's pool only while it has no connection of its own.
+Everything runs on the thread of the loop that drives the handles, so the share needs no locks.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from purecurl._options import (
     register_class,
 )
 from purecurl.engine.multi import MultiEngine
-from purecurl.engine.transfer import HandleState
+from purecurl.engine.pool import ConnectionPool
+from purecurl.engine.transfer import Connection, HandleState
 from purecurl.proto.cookies import CookieJar
 from purecurl.transport.resolver import DnsCache
 from purecurl.transport.tls import TlsSessionCache
@@ -33,6 +35,7 @@ SH_UNSHARE = _SOPT["SH_UNSHARE"]
 LOCK_DATA_DNS = SHARE_CONSTANTS["LOCK_DATA_DNS"]
 LOCK_DATA_COOKIE = SHARE_CONSTANTS["LOCK_DATA_COOKIE"]
 LOCK_DATA_SSL_SESSION = SHARE_CONSTANTS["LOCK_DATA_SSL_SESSION"]
+LOCK_DATA_CONNECT = SHARE_CONSTANTS["LOCK_DATA_CONNECT"]
 _KNOWN_DATA = frozenset(
     SHARE_CONSTANTS[n]
     for n in ("LOCK_DATA_COOKIE", "LOCK_DATA_DNS", "LOCK_DATA_SSL_SESSION", "LOCK_DATA_CONNECT")
@@ -49,6 +52,7 @@ class CurlShare(PycurlObject):
         d["_dns"] = DnsCache()
         d["_cookies"] = CookieJar()
         d["_tls_sessions"] = TlsSessionCache()
+        d["_pool"] = ConnectionPool[Connection]()
         d["_closed"] = False
 
     def __enter__(self) -> CurlShare:
@@ -76,6 +80,11 @@ class CurlShare(PycurlObject):
             eng.dns_cache = self._dns
         if LOCK_DATA_SSL_SESSION in self._shared:
             eng.tls_sessions = self._tls_sessions
+        # Only a multi with no connection yet changes pools: a connection is counted by the
+        # pool that opened it until it closes.
+        if LOCK_DATA_CONNECT in self._shared and eng.pool is not self._pool and eng.pool.total == 0:
+            eng.pool = self._pool
+            eng.shared_pool = True
 
     def _attach_handle(self, hs: HandleState) -> None:
         """A handle set CURLOPT_SHARE: its cookies live in the share's jar."""
@@ -87,7 +96,21 @@ class CurlShare(PycurlObject):
         return bool(self._closed)
 
     def close(self) -> None:
+        """Close the share; the idle connections it keeps (LOCK_DATA_CONNECT) close too."""
+        if self._closed:
+            return
         self.__dict__["_closed"] = True
+        pool = self._pool
+        for conn in pool.idle_connections():
+            pool.closed(conn)
+            conn.closed = True
+            sock = conn.sock
+            conn.sock = None
+            if sock is not None:
+                try:
+                    sock.close()
+                except OSError:
+                    pass
 
 
 register_class(Kind.SHARE, CurlShare)

@@ -185,6 +185,7 @@ class MultiEngine:
         self.view = memoryview(self.buf)
         self.trace: list[str] | None = None
         self.easy_pool = False  # the private multi of Curl.perform
+        self.shared_pool = False  # self.pool belongs to a CurlShare (LOCK_DATA_CONNECT)
 
     def __repr__(self) -> str:
         return (
@@ -419,8 +420,9 @@ class MultiEngine:
         now = self.clock()
         for t in list(self.transfers):
             self.remove(t)
-        for conn in self.pool.idle_connections():
-            self._close_conn(conn, now)
+        if not self.shared_pool:  # a share's idle connections outlive this multi
+            for conn in self.pool.idle_connections():
+                self._close_conn(conn, now)
         self._shutdown_resolver()
         if self.timer_armed:
             self.timer_armed = False
