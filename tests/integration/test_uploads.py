@@ -354,3 +354,15 @@ def test_max_send_speed(mod: ModuleType, server: HttpServer) -> None:
     elapsed = time.monotonic() - start
     assert (out.code, out.body) == (0, b"PUT " + data)
     assert elapsed >= 0.8
+
+
+def test_transfer_decoding_off_hands_over_the_chunks(mod: ModuleType, server: HttpServer) -> None:
+    def chunked(request: Request) -> Response:
+        return Response(body=b"abcdefghij", chunked=True, chunk_size=4, trailers=[("T", "1")])
+
+    server.routes["/c"] = chunked
+    out = fetch(mod, server.url("/c"), [("HTTP_TRANSFER_DECODING", 0)])
+    assert out.code == 0
+    assert out.body == b"4\r\nabcd\r\n4\r\nefgh\r\n2\r\nij\r\n0\r\nT: 1\r\n\r\n"
+    out = fetch(mod, server.url("/c"))
+    assert out.body == b"abcdefghij"

@@ -614,3 +614,19 @@ def test_any_split_gives_the_same_events(case: tuple[bytes, bytes, list[bytes]])
     bodies = b"".join(e[1] for e in whole[0] if e[0] == "body")
     assert bodies == body
     assert whole[0][-1] == ("end", (), True)
+
+
+def test_raw_chunked_keeps_the_framing_whatever_the_split() -> None:
+    """HTTP_TRANSFER_DECODING off: the chunked body comes out as it went in, trailers too,
+    and bytes after the end stay leftover."""
+    body = b"4\r\nabcd\r\n3;ext=1\r\nefg\r\n0\r\nT: 1\r\n\r\n"
+    wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body + b"EXTRA"
+    for step in (1, 2, 5, len(wire)):
+        parser = ResponseParser(raw_chunked=True)
+        events = []
+        for i in range(0, len(wire), step):
+            events.extend(parser.feed(wire[i : i + step]))
+        got = b"".join(e.data for e in events if isinstance(e, Body))
+        assert got == body, step
+        assert isinstance(events[-1], End) and events[-1].trailers == []
+        assert parser.leftover == b"EXTRA"

@@ -101,6 +101,7 @@ DEFAULT_PROTOCOL = num("DEFAULT_PROTOCOL")
 OPT_CERTINFO = num("OPT_CERTINFO")
 ACCEPT_ENCODING = num("ACCEPT_ENCODING")
 HTTP_CONTENT_DECODING = num("HTTP_CONTENT_DECODING")
+HTTP_TRANSFER_DECODING = num("HTTP_TRANSFER_DECODING")
 FOLLOWLOCATION = num("FOLLOWLOCATION")
 MAXREDIRS = num("MAXREDIRS")
 POSTREDIR = num("POSTREDIR")
@@ -302,6 +303,7 @@ class Config:
         "timeout",
         "tls",
         "tls_sessions",
+        "transfer_decoding",
         "tunnel",
         "unix_path",
         "unrestricted_auth",
@@ -505,6 +507,7 @@ class Config:
             extra_defaults.append(("Accept-Encoding", accept_encoding_value(str(accept_encoding))))
         # libcurl decodes only what it asked for: ACCEPT_ENCODING set, and not switched off.
         self.decode = accept_encoding is not None and bool(opts.get(HTTP_CONTENT_DECODING, 1))
+        self.transfer_decoding = bool(opts.get(HTTP_TRANSFER_DECODING, 1))
         if forward:
             name, _, value = FORWARD_PROXY_HEADER.decode("latin-1").partition(":")
             extra_defaults.append((name, value.strip()))

@@ -1203,6 +1203,7 @@ class MultiEngine:
             head_request=cfg.is_head,
             http09_allowed=cfg.http09,
             reused=conn is not None and conn.uses > 1,
+            raw_chunked=not cfg.transfer_decoding,
         )
         t.head_done = False
         t.keep_alive = False

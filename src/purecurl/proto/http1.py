@@ -276,6 +276,7 @@ class ResponseParser:
         "_pending",
         "_prefix_ok",
         "_prior",
+        "_raw",
         "_remaining",
         "_reused",
         "_scan",
@@ -297,8 +298,12 @@ class ResponseParser:
         max_header_line: int = MAX_HEADER_LINE,
         reused: bool = False,
         transfer_decoding: bool = False,
+        raw_chunked: bool = False,
     ) -> None:
         self._state = _HEAD
+        # CURLOPT_HTTP_TRANSFER_DECODING off: a chunked body is delivered as it came, framing
+        # and trailers included (the parser still finds its end)
+        self._raw = raw_chunked
         self._no_body = head_request
         self._http09 = http09_allowed
         self._max_total = max_header_total
@@ -410,6 +415,9 @@ class ResponseParser:
     # --- the state machine ---------------------------------------------------------------
 
     def _process(self, buf: bytes, events: list[Event]) -> None:
+        if self._raw and _CHUNK_SIZE <= self._state <= _TRAILER:
+            self._process_raw(buf, events)
+            return
         pos = 0
         n = len(buf)
         while pos < n:
@@ -431,6 +439,9 @@ class ResponseParser:
             elif state == _HEAD:
                 pos = self._head(buf, pos, events)
                 if pos < 0:
+                    return
+                if self._raw and self._state == _CHUNK_SIZE:
+                    self._process_raw(buf[pos:], events)
                     return
             elif state == _CHUNK_CRLF:
                 # libcurl CHUNK_POSTLF: any number of CRs, then LF.
@@ -460,6 +471,25 @@ class ResponseParser:
             else:  # _DONE
                 self.leftover += buf[pos:]
                 return
+
+    def _process_raw(self, buf: bytes, events: list[Event]) -> None:
+        """Run the chunked states over `buf`, handing over the bytes they consumed as they
+        were instead of the decoded chunks."""
+        found: list[Event] = []
+        before = len(self.leftover)
+        self._raw = False
+        try:
+            self._process(buf, found)
+        finally:
+            self._raw = True
+        used = len(buf) - (len(self.leftover) - before)
+        if used:
+            events.append(Body(buf[:used] if used < len(buf) else buf))
+        for ev in found:
+            if type(ev) is End:
+                assert isinstance(ev, End)
+                ev.trailers = []  # they were in the raw body
+                events.append(ev)
 
     def _finish(self, events: list[Event]) -> None:
         events.append(End(self._trailers, self._keep))
