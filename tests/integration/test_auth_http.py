@@ -230,3 +230,55 @@ def test_auth_state_across_transfers(mod: ModuleType, server: HttpServer) -> Non
     assert len(server.requests) == 3
     last: Any = server.requests[-1].header("authorization")
     assert _params(last[7:])["nc"] == "00000002"
+
+
+def test_proxy_digest(mod: ModuleType) -> None:
+    """PROXYAUTH Digest to a forwarding proxy: a 407 round trip with Proxy-Authorization."""
+    from tests.servers import ScriptedServer, ServerConnection
+
+    seen: list[str | None] = []
+
+    def proxy(conn: ServerConnection) -> None:
+        while True:
+            request = conn.read_request()
+            if request is None:
+                return
+            value = request.header("proxy-authorization")
+            seen.append(value)
+            if value is not None and value.startswith("Digest "):
+                p = _params(value[7:])
+
+                def h(s: str) -> str:
+                    return hashlib.md5(s.encode()).hexdigest()
+
+                ha1 = h(f"{USER}:{p['realm']}:{PASSWORD}")
+                ha2 = h(f"{request.method}:{p['uri']}")
+                want = h(f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:{p['qop']}:{ha2}")
+                if p["response"] == want:
+                    conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nproxy ok")
+                    continue
+            challenge = _CHALLENGE.encode()
+            conn.send(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: "
+                + challenge
+                + b"\r\nContent-Length: 6\r\n\r\ndenied"
+            )
+
+    with ScriptedServer(proxy) as s:
+        c, out = make_curl(
+            mod,
+            "http://origin.invalid/page",
+            [
+                ("PROXY", f"http://127.0.0.1:{s.port}"),
+                ("PROXYUSERPWD", f"{USER}:{PASSWORD}"),
+                ("PROXYAUTH", mod.HTTPAUTH_DIGEST),
+            ],
+        )
+        try:
+            result = perform(mod, c)
+            avail = c.getinfo(mod.PROXYAUTH_AVAIL)
+        finally:
+            c.close()
+    assert (result.code, out.body) == (0, b"proxy ok")
+    assert avail == mod.HTTPAUTH_DIGEST
+    assert seen[0] is None and seen[1] is not None and seen[1].startswith("Digest ")
