@@ -37,6 +37,8 @@ import asyncio
 import builtins
 import enum
 import json as _json
+import os
+import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -283,6 +285,42 @@ def _body(data: DataInput | None, json: Any, headers: list[tuple[str, str]]) -> 
     pairs = list(data.items()) if isinstance(data, Mapping) else list(data)
     headers.append(("Content-Type", "application/x-www-form-urlencoded"))
     return urlencode(pairs, doseq=True).encode()
+
+
+def _form(mod: ModuleType, data: DataInput | None, files: Mapping[str, Any]) -> list[Any]:
+    """An HTTPPOST list for a multipart/form-data body: `data`'s fields, then `files`.
+
+    A file value is a path (str or os.PathLike: streamed from disk), bytes (sent with the
+    field name as the file name), or a tuple (filename, bytes or path[, content type]).
+    """
+    pairs: list[Any] = []
+    if isinstance(data, (bytes, bytearray, memoryview, str)):
+        raise ValueError("with files=, data= must be form fields (a mapping or pairs)")
+    if data is not None:
+        for name, value in data.items() if isinstance(data, Mapping) else data:
+            pairs.append((str(name), str(value)))
+    for name, value in files.items():
+        ctype = None
+        if isinstance(value, tuple):
+            filename, content, *rest = value
+            ctype = rest[0] if rest else None
+        else:
+            filename, content = None, value
+        if isinstance(content, (bytes, bytearray, memoryview)):
+            spec: tuple[Any, ...] = (
+                mod.FORM_BUFFER,
+                str(filename or name),
+                mod.FORM_BUFFERPTR,
+                bytes(content),
+            )
+        else:
+            spec = (mod.FORM_FILE, os.fspath(content))
+            if filename is not None:
+                spec += (mod.FORM_FILENAME, str(filename))
+        if ctype is not None:
+            spec += (mod.FORM_CONTENTTYPE, str(ctype))
+        pairs.append((str(name), spec))
+    return pairs
 
 
 def _merge_headers(
@@ -738,24 +776,29 @@ class Session:
 
         Raises an `Error` subclass when the transfer fails (before the head; after it, `read()`
         and `stream()` raise), `HTTPStatusError` with `raise_for_status`, ValueError for
-        `data` and `json` together, NotImplementedError for `files`, RuntimeError on a closed
-        session. Cancelling the caller removes the transfer.
+        `data` and `json` together (or `files` with `json` or a raw `data`), RuntimeError on a
+        closed session. `files`: a mapping of field name to a path, bytes, or
+        (filename, bytes or path[, content type]), sent as multipart/form-data with `data`'s
+        fields. Cancelling the caller removes the transfer.
         """
         if self._closed:
             raise RuntimeError("the session is closed")
-        if files is not None:
-            raise NotImplementedError(
-                "files= (multipart/form-data uploads) is not supported yet; send the body "
-                "yourself with data= and a Content-Type header meanwhile"
-            )
         method = method.upper()
         mod = self._mod
         full_url = _with_params(url, params)
         extra: list[tuple[str, str]] = []
-        body = _body(data, json, extra)
+        form: list[Any] | None = None
+        if files is not None:
+            if json is not None:
+                raise ValueError("give files= or json=, not both")
+            form = _form(mod, data, files)
+            body = None
+        else:
+            body = _body(data, json, extra)
         items = _merge_headers(self.headers, _merge_headers(extra, _header_items(headers)))
         lines = _header_lines(items)
-        if body is not None and not any(name.lower() == "expect" for name, _ in items):
+        has_body = body is not None or form is not None
+        if has_body and not any(name.lower() == "expect" for name, _ in items):
             # libcurl sends "Expect: 100-continue" for bodies over 1 MiB and waits for the
             # answer; the body is in memory, so send it straight away.
             lines.append("Expect:")  # "Name:" with no value: libcurl leaves the header out
@@ -765,7 +808,7 @@ class Session:
         curl = mod.Curl()
         try:
             response = Response(self, curl, method, full_url, follow, limit)
-            self._setup(curl, response, method, full_url, lines, body, timeout, follow)
+            self._setup(curl, response, method, full_url, lines, body, timeout, follow, form)
         except BaseException:
             curl.close()
             raise
@@ -794,6 +837,7 @@ class Session:
         body: bytes | None,
         timeout: float | _Default | None,
         follow: bool,
+        form: list[Any] | None = None,
     ) -> None:
         mod = self._mod
         curl.setopt(mod.URL, url)
@@ -804,6 +848,13 @@ class Session:
             curl.setopt(mod.HTTPHEADER, header_lines)
         if method == "HEAD":
             curl.setopt(mod.NOBODY, 1)
+        elif form is not None:
+            with warnings.catch_warnings():
+                # pycurl calls HTTPPOST deprecated; it is the form API both modules share
+                warnings.simplefilter("ignore", DeprecationWarning)
+                curl.setopt(mod.HTTPPOST, form)
+            if method != "POST":
+                curl.setopt(mod.CUSTOMREQUEST, method)
         elif body is not None:
             curl.setopt(mod.POSTFIELDSIZE, len(body))
             curl.setopt(mod.POSTFIELDS, body)

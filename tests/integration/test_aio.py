@@ -174,8 +174,8 @@ def test_post_bodies(mod: ModuleType, echo: HttpServer) -> None:
 
 
 def test_methods_and_misuse(echo: HttpServer) -> None:
-    """HEAD has no body, DELETE/OPTIONS go as CUSTOMREQUEST; files= is not built yet
-    (NotImplementedError), data= and json= together is a ValueError."""
+    """HEAD has no body, DELETE/OPTIONS go as CUSTOMREQUEST; data= and json= together, or
+    files= with raw data=, is a ValueError."""
 
     async def main() -> None:
         async with aio.Session() as s:
@@ -184,14 +184,37 @@ def test_methods_and_misuse(echo: HttpServer) -> None:
             for method in ("DELETE", "OPTIONS", "PATCH"):
                 r = await s.request(method, echo.url("/echo-request"))
                 assert (await r.json())["method"] == method
-            with pytest.raises(NotImplementedError, match="files="):
-                await s.post(echo.url("/echo"), files={"f": b"x"})
+            with pytest.raises(ValueError, match="form fields"):
+                await s.post(echo.url("/echo"), data=b"raw", files={"f": b"x"})
             with pytest.raises(ValueError):
                 await s.post(echo.url("/echo"), data=b"x", json=1)
         with pytest.raises(RuntimeError, match="closed"):
             await s.get(echo.url("/"))
 
     asyncio.run(main())
+
+
+def test_files_multipart(echo: HttpServer, tmp_path: Any) -> None:
+    """files= sends multipart/form-data: data= fields, then bytes, paths and tuples."""
+    path = tmp_path / "doc.txt"
+    path.write_bytes(b"from disk")
+
+    async def main() -> bytes:
+        async with aio.Session() as s:
+            r = await s.post(
+                echo.url("/echo"),
+                data={"field": "value"},
+                files={"a": b"in memory", "b": path, "c": ("c.bin", b"\x00\x01", "x/y")},
+            )
+            assert r.status == 200
+            assert r.headers["content-type"].startswith("multipart/form-data; boundary=")
+            return await r.read()
+
+    body = asyncio.run(main())
+    assert b'name="field"\r\n\r\nvalue\r\n' in body
+    assert b'name="a"; filename="a"\r\nContent-Type: application/octet-stream' in body
+    assert b'name="b"; filename="doc.txt"\r\nContent-Type: text/plain\r\n\r\nfrom disk' in body
+    assert b'name="c"; filename="c.bin"\r\nContent-Type: x/y\r\n\r\n\x00\x01' in body
 
 
 def test_headers_multidict(echo: HttpServer) -> None:
