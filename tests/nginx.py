@@ -65,7 +65,19 @@ http {{
         server_name localhost;
         root {prefix}/www;
     }}
-}}
+{tls_server}}}
+"""
+
+# With a certificate: the same files over TLS on `tls_port` (keep-alive, session tickets on).
+_TLS_SERVER = """\
+    server {{
+        listen 127.0.0.1:{tls_port} ssl;
+        server_name localhost;
+        root {prefix}/www;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.2 TLSv1.3;
+    }}
 """
 
 
@@ -94,11 +106,18 @@ class Nginx:
     """One nginx process serving FILES on 127.0.0.1:`port`; a context manager."""
 
     def __init__(
-        self, binary: str | None = None, *, workers: int = 1, start_timeout: float = 10.0
+        self,
+        binary: str | None = None,
+        *,
+        workers: int = 1,
+        start_timeout: float = 10.0,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.binary = binary or find_nginx() or _DEFAULT_BINARY
         self.workers = workers
         self.start_timeout = start_timeout
+        self.tls = tls  # (certificate chain, key) PEM files: also serve HTTPS on tls_port
+        self.tls_port = 0
         self.port = 0
         self.prefix: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -121,6 +140,12 @@ class Nginx:
         if not path.startswith("/"):
             path = "/" + path
         return f"http://127.0.0.1:{self.port}{path}"
+
+    def tls_url(self, path: str = "/") -> str:
+        """Return "https://localhost:TLS_PORT/path" (needs `tls`)."""
+        if not self.tls_port:
+            raise RuntimeError("nginx not started with tls")
+        return f"https://localhost:{self.tls_port}{path}"
 
     @staticmethod
     def expected_body(path: str) -> bytes:
@@ -163,13 +188,26 @@ class Nginx:
     def _launch(self, prefix: Path) -> bool:
         """Run nginx on a fresh port; True once it listens, False if it exited (port taken)."""
         self.port = _free_port()
+        tls_server = ""
+        if self.tls is not None:
+            self.tls_port = _free_port()
+            cert, key = self.tls
+            tls_server = _TLS_SERVER.format(
+                tls_port=self.tls_port, prefix=prefix, cert=cert, key=key
+            )
         # Workers drop privileges to `user` only when the master is root; the default user
         # (nobody) could not read our 0700 prefix, so a root master keeps root. Without root
         # the directive only draws a warning, so it is left out.
         user = "user root;\n" if os.geteuid() == 0 else ""
         conf = prefix / "nginx.conf"
         conf.write_text(
-            _CONFIG.format(workers=self.workers, user=user, prefix=prefix, port=self.port)
+            _CONFIG.format(
+                workers=self.workers,
+                user=user,
+                prefix=prefix,
+                port=self.port,
+                tls_server=tls_server,
+            )
         )
         with open(prefix / "stderr.log", "ab") as stderr:
             # -e: the error log to use before the config is read (the compiled-in path may not
