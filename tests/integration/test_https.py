@@ -256,3 +256,24 @@ def test_handshake_interest_on_one_socket(pure: ModuleType, https: TlsHttpServer
     assert calls[-1][0] == pure.POLL_REMOVE
     assert [w for w, _ in calls].count(pure.POLL_REMOVE) == 1
     assert pure.POLL_IN in [w for w, _ in calls]
+
+
+def test_session_shared_between_handles(mod: ModuleType, https: TlsHttpServer, pki: Pki) -> None:
+    """CurlShare LOCK_DATA_SSL_SESSION: a second handle (its own connection) resumes the
+    session the first one got; without the share it would not."""
+    share = mod.CurlShare()
+    share.setopt(mod.SH_SHARE, mod.LOCK_DATA_SSL_SESSION)
+    opts = [("CAINFO", str(pki.ca.cert_pem)), ("SHARE", share)]
+    a, _ = make_curl(mod, https.url("/bytes/10"), opts)
+    b, _ = make_curl(mod, https.url("/bytes/10"), opts)
+    plain, _ = make_curl(mod, https.url("/bytes/10"), [("CAINFO", str(pki.ca.cert_pem))])
+    try:
+        a.perform()
+        b.perform()
+        plain.perform()
+    finally:
+        a.close()
+        b.close()
+        plain.close()
+        share.close()
+    assert [s.session_reused for s in https.sessions] == [False, True, False]
