@@ -73,7 +73,7 @@ def version_info() -> tuple[_Any, ...]:
         _SSL_VERSION,
         0,
         _ZLIB_VERSION,
-        ("http",),
+        ("file", "http", "https"),
         None,
         0,
         None,

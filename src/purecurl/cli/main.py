@@ -63,7 +63,7 @@ Other curl options purecurl takes: --output-dir --create-dirs --remove-on-error
 def version_text() -> str:
     return (
         f"{PROG} {_version.__version__} ({_version.VERSION})\n"
-        "Protocols: http https\n"
+        "Protocols: file http https\n"
         "Features: AsynchDNS IPv6 Largefile libz SSL UnixSockets\n"
     )
 
