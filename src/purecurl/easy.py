@@ -33,7 +33,7 @@ from purecurl._options import (
     check_easy_value,
 )
 from purecurl.engine import state as S
-from purecurl.engine.config import BODY_NONE, Config
+from purecurl.engine.config import BODY_NONE, Config, note_request_kind
 from purecurl.engine.multi import MultiEngine
 from purecurl.engine.transfer import HandleState, Transfer
 from purecurl.proto.cookies import CookieJar
@@ -214,6 +214,7 @@ class Curl(PycurlObject):
             return
         opts = self._opts
         opts[_STORED_AS.get(option, option)] = norm
+        note_request_kind(opts, option, norm)
         if option == _POSTFIELDS and isinstance(norm, bytes):
             # pycurl sets the size with the data (a later POSTFIELDSIZE overrides it).
             opts[_POSTFIELDSIZE_LARGE] = len(norm)

@@ -134,6 +134,46 @@ XOAUTH2_BEARER = num("XOAUTH2_BEARER")
 MAX_RECV_SPEED_LARGE = num("MAX_RECV_SPEED_LARGE")
 MAX_SEND_SPEED_LARGE = num("MAX_SEND_SPEED_LARGE")
 
+# The request kind libcurl's setopt keeps in `data->set.method` (HTTPREQ_*), stored by the
+# face under this private key as the options are set: the last of POST, POSTFIELDS,
+# HTTPPOST/MIMEPOST, HTTPGET, UPLOAD and NOBODY decides, as in lib/setopt.c.
+REQUEST_KIND = -1
+REQ_GET, REQ_POST, REQ_FORM, REQ_PUT, REQ_HEAD = "GET", "POST", "FORM", "PUT", "HEAD"
+
+
+def note_request_kind(opts: dict[int, Any], option: int, value: Any) -> None:
+    """Update opts[REQUEST_KIND] (and NOBODY, which some of these clear) for `option` just
+    set to `value`, as lib/setopt.c does."""
+    kind = opts.get(REQUEST_KIND, REQ_GET)
+    body_too = False  # the option also sets opt_no_body = FALSE
+    if option == POST:
+        kind = REQ_POST if value else REQ_GET
+        body_too = bool(value)
+    elif option in (POSTFIELDS, COPYPOSTFIELDS):
+        kind = REQ_POST
+    elif option in (HTTPPOST, MIMEPOST):
+        kind = REQ_FORM
+        body_too = True
+    elif option == HTTPGET:
+        if not value:
+            return
+        kind = REQ_GET
+        body_too = True
+    elif option == UPLOAD:
+        kind = REQ_PUT if value else REQ_GET
+        body_too = bool(value)
+    elif option == NOBODY:
+        if value:
+            kind = REQ_HEAD
+        elif kind == REQ_HEAD:
+            kind = REQ_GET
+    else:
+        return
+    opts[REQUEST_KIND] = kind
+    if body_too:
+        opts.pop(NOBODY, None)
+
+
 # What a request body comes from (engine.upload makes the reader).
 BODY_NONE, BODY_BYTES, BODY_READ, BODY_FORM = 0, 1, 2, 3
 EXPECT_100_THRESHOLD = 1024 * 1024  # lib/http.c: larger bodies wait for 100-continue
@@ -355,19 +395,32 @@ class Config:
         form = opts.get(MIMEPOST)
         if form is None:
             form = opts.get(HTTPPOST)
-        if opts.get(HTTPGET):
+        kind = opts.get(REQUEST_KIND)
+        if kind is None:
+            # options set without the face's bookkeeping: libcurl's precedence
+            if opts.get(HTTPGET):
+                kind = REQ_GET
+            elif opts.get(UPLOAD):
+                kind = REQ_PUT
+            elif form is not None:
+                kind = REQ_FORM
+            elif postfields is not None or opts.get(POST):
+                kind = REQ_POST
+            else:
+                kind = REQ_GET
+        if kind in (REQ_GET, REQ_HEAD):
             method = "GET"
-        elif opts.get(UPLOAD):
+        elif kind == REQ_PUT:
             method = "PUT"
             body_kind = BODY_READ
             size = opts.get(INFILESIZE_LARGE)
             if size is None:
                 size = opts.get(INFILESIZE_LONG)
             upload_size = -1 if size is None else int(size)
-        elif form is not None:
+        elif kind == REQ_FORM and form is not None:
             method = "POST"
             body_kind = BODY_FORM
-        elif postfields is not None:
+        elif kind == REQ_POST and postfields is not None:
             method = "POST"
             body_kind = BODY_BYTES
             data = bytes(postfields)
@@ -378,7 +431,7 @@ class Config:
                 data = data[: int(size)]
             body = data
             upload_size = len(data)
-        elif opts.get(POST):
+        elif kind in (REQ_POST, REQ_FORM):
             # POST without POSTFIELDS: the body comes from the read callback (libcurl's
             # CURLOPT_POST), chunked unless POSTFIELDSIZE says how long it is.
             method = "POST"
@@ -700,6 +753,7 @@ def follow_config(cfg: Config, new_url: Url, status: int) -> Config:
         ):
             opts.pop(key, None)
         opts[HTTPGET] = 1
+        opts[REQUEST_KIND] = REQ_GET
     old = cfg.url
     if not cfg.unrestricted_auth and (
         old.scheme != new_url.scheme
