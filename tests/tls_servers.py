@@ -46,6 +46,8 @@ from dataclasses import dataclass
 import pytest
 
 from purecurl.transport.tls import TlsHandshake, TlsSettings, build_context
+from purecurl.transport.tls_in_tls import TlsOverTls
+from tests.proxy_servers import HttpProxy
 from tests.servers import (
     Handler,
     HttpServer,
@@ -60,6 +62,7 @@ __all__ = [
     "DEADLINE",
     "HandshakeRecord",
     "TlsClient",
+    "TlsHttpProxy",
     "TlsHttpServer",
     "TlsScriptedServer",
     "drive",
@@ -246,10 +249,28 @@ class TlsHttpServer(_TlsServing, HttpServer):
         self._init_tls(context)
 
 
+class TlsHttpProxy(_TlsServing, HttpProxy):
+    """An `HttpProxy` spoken to over TLS with `context` (an HTTPS proxy); its CONNECT tunnels
+    relay the bytes inside that TLS session to a plain TCP connection to the target."""
+
+    def __init__(
+        self,
+        context: ssl.SSLContext,
+        *,
+        connect_response: bytes | None = None,
+        target: tuple[str, int] | None = None,
+        io_timeout: float = 10.0,
+    ) -> None:
+        HttpProxy.__init__(
+            self, connect_response=connect_response, target=target, io_timeout=io_timeout
+        )
+        self._init_tls(context)
+
+
 # -- the client side: purecurl's TlsHandshake, driven as the engine does ---------------------
 
 
-def _wait(sock: socket.socket, write: bool, deadline: float) -> None:
+def _wait(sock: socket.socket | TlsOverTls, write: bool, deadline: float) -> None:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise TimeoutError("the loopback peer did not answer in time")
@@ -266,7 +287,9 @@ def drive(hs: TlsHandshake) -> list[bool]:
     return interests
 
 
-def exchange(sock: ssl.SSLSocket, request: bytes, until: bytes) -> tuple[bytes, OSError | None]:
+def exchange(
+    sock: ssl.SSLSocket | TlsOverTls, request: bytes, until: bytes
+) -> tuple[bytes, OSError | None]:
     """Send `request`, read until `until` arrives (b"": to the end of the stream); return what
     was read and the exception that ended the stream, if one did."""
     deadline = time.monotonic() + DEADLINE

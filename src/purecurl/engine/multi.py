@@ -96,6 +96,7 @@ from purecurl.transport.tls import (
     recv_error,
     send_error,
 )
+from purecurl.transport.tls_in_tls import TlsOverTls
 from purecurl.transport.tunnel import ConnectTunnel, SocksTunnel
 
 # Process-wide: a context per distinct TLS settings, so CA stores are loaded once.
@@ -761,7 +762,7 @@ class MultiEngine:
         sock = conn.sock
         if sock is None:
             return False
-        if conn.tls_key is not None or isinstance(sock, ssl.SSLSocket):
+        if conn.tls_key is not None or isinstance(sock, (ssl.SSLSocket, TlsOverTls)):
             return _tls_alive(sock)
         try:
             data = sock.recv(1, socket.MSG_PEEK)
@@ -1079,7 +1080,9 @@ class MultiEngine:
     ) -> TlsHandshake | ConnectTunnel | SocksTunnel | None:
         """The filter for `stage`, or None while a name it needs is being looked up."""
         sock = conn.sock
-        assert sock is not None
+        # Below the origin's TLS there is TCP or the proxy's TLS, never a TlsOverTls; over an
+        # HTTPS proxy's SSLSocket, TlsHandshake layers the origin's session inside it.
+        assert isinstance(sock, socket.socket)
         if stage == "socks":
             return self._socks_step(t, cfg, sock, now)
         if stage == "connect":
@@ -1100,11 +1103,6 @@ class MultiEngine:
         else:
             settings = cfg.tls
             assert settings is not None
-            if cfg.proxy_tls is not None:
-                # TLS inside a tunnel that is itself TLS needs a memory-BIO filter.
-                raise CurlError(
-                    C.E_NOT_BUILT_IN, "TLS to the origin through an HTTPS proxy is not supported"
-                )
             host, port = cfg.url.host, cfg.url.port
         ctx = _CONTEXTS.get(settings)
         session = None
@@ -1113,7 +1111,7 @@ class MultiEngine:
             if session is not None and cfg.verbose:
                 self._info(t, "SSL reusing session ID")
         hs = TlsHandshake(sock, ctx, host, settings, session)
-        # wrap_socket took the socket over: from now on only the TLS socket may be closed.
+        # The TLS socket took the socket over: from now on only it may be closed.
         conn.sock = hs.sock
         if stage == "tls":
             conn.tls_key = (host, port, settings)
@@ -1300,7 +1298,9 @@ class MultiEngine:
         t.sendbuf = data
         return True
 
-    def _send_request(self, t: Transfer, conn: Connection, sock: socket.socket, now: float) -> bool:
+    def _send_request(
+        self, t: Transfer, conn: Connection, sock: socket.socket | TlsOverTls, now: float
+    ) -> bool:
         """Send what the request has to send now; True once all of it is sent."""
         cfg = t.cfg
         assert cfg is not None
@@ -1471,7 +1471,7 @@ class MultiEngine:
                     return
                 if cfg.max_recv_speed and self._rate_limited(t, cfg.max_recv_speed, now):
                     return
-            if n < bufsize and not (tls and sock.pending()):  # type: ignore[attr-defined]
+            if n < bufsize and not (tls and sock.pending()):  # type: ignore[union-attr]
                 break
 
     def _process(self, t: Transfer, events: list[Head | Body | End], now: float) -> None:
@@ -1913,7 +1913,7 @@ class MultiEngine:
         if tls_key is not None and conn.sock is not None and cfg is not None and cfg.tls_sessions:
             # Late, so a TLS 1.3 ticket that came after the handshake is in the session.
             host, port, settings = tls_key
-            if isinstance(conn.sock, ssl.SSLSocket):
+            if isinstance(conn.sock, (ssl.SSLSocket, TlsOverTls)):
                 self.tls_sessions.put(host, port, settings, conn.sock)
         if keep and conn.sock is not None and cfg is not None and not cfg.forbid_reuse:
             conn.idle_since = now
@@ -2086,7 +2086,7 @@ def _wrap_sockopt(fn: Callable[[int, int], Any], t: Transfer) -> Callable[[socke
     return sockopt
 
 
-def _tls_alive(sock: socket.socket) -> bool:
+def _tls_alive(sock: socket.socket | TlsOverTls) -> bool:
     """Dead-connection check for an idle TLS connection: nothing readable, or only TLS
     records that carry no data (a late session ticket)."""
     try:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from purecurl.engine.config import Config
     from purecurl.engine.upload import BodyReader
     from purecurl.transport.tls import TlsHandshake, TlsSettings
+    from purecurl.transport.tls_in_tls import TlsOverTls
     from purecurl.transport.tunnel import ConnectTunnel, SocksTunnel
 
     SetupStep = TlsHandshake | ConnectTunnel | SocksTunnel
@@ -85,7 +86,7 @@ class Connection:
         self.id = cid
         self.origin_key = origin_key
         self.host_key = host_key
-        self.sock: socket.socket | None = None
+        self.sock: socket.socket | TlsOverTls | None = None
         self.fd = -1
         self.connector: TcpConnector | None = None
         self.closefn: Callable[[int], Any] | None = None

@@ -85,6 +85,7 @@ from purecurl._consts import (
 from purecurl._errors import CurlError
 from purecurl._version import SSL_VERSION
 from purecurl.transport.oserrors import curl_error
+from purecurl.transport.tls_in_tls import TlsOverTls
 
 __all__ = [
     "SSLOPT_ALLOW_BEAST",
@@ -564,7 +565,9 @@ class TlsSessionCache:
             self._sessions.move_to_end(key)
         return session
 
-    def put(self, host: str, port: int, settings: TlsSettings, sock: ssl.SSLSocket) -> None:
+    def put(
+        self, host: str, port: int, settings: TlsSettings, sock: ssl.SSLSocket | TlsOverTls
+    ) -> None:
         """Remember `sock`'s current session for (host, port), if it has a resumable one.
 
         Call it late (when the transfer is done or the connection closes): a TLS 1.3 server
@@ -959,6 +962,10 @@ class TlsHandshake:
     into it and must not be used again). Call `step()` whenever the socket is ready as
     `want_write` says, until it returns True; then use `sock.send`/`sock.recv_into` and map
     their failures with `send_error`/`recv_error`.
+
+    When the socket given is itself an `ssl.SSLSocket` (TLS to an HTTPS proxy, a tunnel
+    through it), the session to `server_hostname` is made inside it: `sock` is then a
+    `TlsOverTls` that owns the socket given, with the same surface and the same errors.
     """
 
     __slots__ = (
@@ -1000,12 +1007,17 @@ class TlsHandshake:
         # make it raise, so the name is vetted here and the session is set afterwards.
         # suppress_ragged_eofs=False: by default `ssl` turns an EOF without close_notify into
         # an orderly b"", and recv_error could not report a truncated stream (libcurl's 56).
-        self.sock = ctx.wrap_socket(
-            sock,
-            server_hostname=_sni_name(host),
-            do_handshake_on_connect=False,
-            suppress_ragged_eofs=False,
-        )
+        # (TlsOverTls reports such an EOF of either layer as an error anyway.)
+        self.sock: ssl.SSLSocket | TlsOverTls
+        if isinstance(sock, ssl.SSLSocket):
+            self.sock = TlsOverTls(sock, ctx, _sni_name(host))
+        else:
+            self.sock = ctx.wrap_socket(
+                sock,
+                server_hostname=_sni_name(host),
+                do_handshake_on_connect=False,
+                suppress_ragged_eofs=False,
+            )
         if session is not None:
             try:
                 self.sock.session = session
