@@ -1910,11 +1910,19 @@ class MultiEngine:
         conn.owner = None
         cfg = t.cfg
         tls_key = conn.tls_key
-        if tls_key is not None and conn.sock is not None and cfg is not None and cfg.tls_sessions:
-            # Late, so a TLS 1.3 ticket that came after the handshake is in the session.
+        if (
+            tls_key is not None
+            and not conn.session_saved
+            and conn.sock is not None
+            and cfg is not None
+            and cfg.tls_sessions
+        ):
+            # Late, so a TLS 1.3 ticket that came after the handshake is in the session; once
+            # per connection, as reading SSLSocket.session costs ~150 µs (a new session object).
             host, port, settings = tls_key
             if isinstance(conn.sock, (ssl.SSLSocket, TlsOverTls)):
                 self.tls_sessions.put(host, port, settings, conn.sock)
+                conn.session_saved = True
         if keep and conn.sock is not None and cfg is not None and not cfg.forbid_reuse:
             conn.idle_since = now
             limit = self.maxconnects

@@ -74,6 +74,7 @@ class Connection:
         "primary_ip",
         "primary_port",
         "proxy_verify_result",
+        "session_saved",
         "sock",
         "stages",
         "step",
@@ -104,6 +105,7 @@ class Connection:
         self.step: SetupStep | None = None
         # TLS: the session cache key (host, port, settings) when the origin link is TLS
         self.tls_key: tuple[str, int, TlsSettings] | None = None
+        self.session_saved = False  # its TLS session went to the session cache
         self.verify_result = 0
         self.proxy_verify_result = 0
         self.connect_code = 0
