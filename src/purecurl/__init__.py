@@ -21,6 +21,7 @@ from purecurl._version import __version__
 from purecurl.async_multi import AsyncCurlMulti
 from purecurl.easy import Curl
 from purecurl.engine.multi import CurlSockAddr
+from purecurl.mime import CurlMime, CurlMimePart
 from purecurl.multi import CurlMulti
 from purecurl.proto.decoding import codec_versions as _codec_versions
 from purecurl.share import CurlShare
@@ -83,6 +84,8 @@ def version_info() -> tuple[_Any, ...]:
 __all__ = [
     "AsyncCurlMulti",
     "Curl",
+    "CurlMime",
+    "CurlMimePart",
     "CurlMulti",
     "CurlShare",
     "CurlSockAddr",

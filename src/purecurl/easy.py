@@ -33,10 +33,11 @@ from purecurl._options import (
     check_easy_value,
 )
 from purecurl.engine import state as S
-from purecurl.engine.config import BODY_NONE, Config, note_request_kind
+from purecurl.engine.config import BODY_FORM, BODY_NONE, Config, note_request_kind
 from purecurl.engine.multi import MultiEngine
 from purecurl.engine.transfer import HandleState, Transfer
 from purecurl.proto.cookies import CookieJar
+from purecurl.proto.multipart import tree_from_httppost
 
 if TYPE_CHECKING:
     from purecurl.multi import CurlMulti
@@ -57,6 +58,8 @@ _POSTFIELDS = _OPT["POSTFIELDS"]
 _POSTFIELDSIZE_LARGE = _OPT["POSTFIELDSIZE_LARGE"]
 _SHARE = _OPT["SHARE"]
 _COOKIELIST = _OPT["COOKIELIST"]
+_HTTPPOST = _OPT["HTTPPOST"]
+_MIMEPOST = _OPT["MIMEPOST"]
 _COOKIEFILE = _OPT["COOKIEFILE"]
 _COOKIEJAR = _OPT["COOKIEJAR"]
 _INFO_COOKIELIST = _INFO["INFO_COOKIELIST"]
@@ -200,6 +203,16 @@ class Curl(PycurlObject):
         norm = check_easy_value(option, value)
         if type(norm) is list and not norm:
             return  # pycurl: an empty list leaves the option as it was
+        if option == _HTTPPOST and norm is not None:
+            # curl_formadd's refusals come at setopt time in pycurl
+            pairs: Any = norm
+            tree_from_httppost(pairs)
+        elif option == _MIMEPOST and norm is not None:
+            value._attach_mimepost(self)
+        if option == _MIMEPOST:
+            old = self._opts.get(_MIMEPOST)
+            if old is not None and old is not norm:
+                old._detach_mimepost()
         if norm is None:  # None unsets the options that allow it (check raised otherwise)
             self._opts.pop(_STORED_AS.get(option, option), None)
             if option == _SHARE:
@@ -275,6 +288,9 @@ class Curl(PycurlObject):
     def reset(self) -> None:
         """curl_easy_reset: every option back to its default; callbacks are released."""
         self._check_open("reset")
+        mime = self._opts.get(_MIMEPOST)
+        if mime is not None:
+            mime._detach_mimepost()
         self._opts.clear()
         d = self.__dict__
         d["_gen"] = self._gen + 1
@@ -295,7 +311,9 @@ class Curl(PycurlObject):
 
     def _config(self) -> Config:
         cfg: Config | None = self._cfg
-        if self._cfg_gen != self._gen or cfg is None:
+        # A form is read as it stands when the transfer starts (a CurlMime can change after
+        # setopt), so its Config is made again each time.
+        if self._cfg_gen != self._gen or cfg is None or cfg.body_kind == BODY_FORM:
             cfg = Config(self._opts)
             d = self.__dict__
             d["_cfg"] = cfg

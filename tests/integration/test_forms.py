@@ -72,3 +72,36 @@ def test_missing_file(server: HttpServer, tmp_path: Path) -> None:
             [("HTTPPOST", [("f", (mod.FORM_FILE, str(tmp_path / "nope")))])],
         )
         assert out.code == mod.E_READ_ERROR
+
+
+def test_mimepost_same_bytes_as_libcurl(server: HttpServer, tmp_path: Path) -> None:
+    import purecurl
+
+    path = tmp_path / "photo.png"
+    path.write_bytes(b"\x89PNG" + bytes(range(256)) * 10)
+    sent = []
+    for mod in (pycurl, purecurl):
+        c = mod.Curl()
+        try:
+            c.setopt(mod.URL, server.url("/echo"))
+            c.setopt(mod.WRITEFUNCTION, lambda data: None)
+            mime = mod.CurlMime(c)
+            part = mime.addpart()
+            part.name("field")
+            part.data("value")
+            part = mime.addpart()
+            part.name("file")
+            part.filedata(str(path))
+            c.setopt(mod.MIMEPOST, mime)
+            c.perform()
+            # the tree is read when the transfer starts: a part added later goes out next time
+            part = mime.addpart()
+            part.name("late")
+            part.data(b"added after setopt")
+            c.perform()
+            mime.close()
+        finally:
+            c.close()
+        sent.append([_normalised(r) for r in server.requests[-2:]])
+    assert sent[0] == sent[1]
+    assert b'name="late"' in sent[1][1][1] and b'name="late"' not in sent[1][0][1]

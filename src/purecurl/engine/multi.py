@@ -1878,6 +1878,8 @@ class MultiEngine:
 
     def _stop(self, t: Transfer, now: float) -> None:
         """Tear a live transfer down without a message (remove_handle)."""
+        if t.reader is not None:
+            t.reader.close()
         self._release(t, now, keep=False)
         self.deadlines.clear_all(t)
         if t.state == S.PENDING:
@@ -1945,6 +1947,8 @@ class MultiEngine:
         """End a live transfer with `code`: queue its DONE message (rule 5, 23)."""
         if t.state not in S.LIVE:
             return
+        if t.reader is not None:
+            t.reader.close()
         keep = code == C.E_OK and t.keep_alive
         if code != C.E_OK and t.cfg is not None and t.cfg.verbose:
             self._info(t, msg)

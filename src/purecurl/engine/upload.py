@@ -44,6 +44,8 @@ class FormBody(Protocol):
 
     def rewind(self) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class BodyReader:
     """Where a request body's bytes come from; see the module docstring."""
@@ -63,6 +65,9 @@ class BodyReader:
 
     def rewind(self) -> None:
         self.read_len = 0
+
+    def close(self) -> None:
+        """The transfer ended: release what the source holds open."""
 
 
 class BufferReader(BodyReader):
@@ -100,6 +105,9 @@ class FormReader(BodyReader):
         if self.read_len:
             self.body.rewind()
         self.read_len = 0
+
+    def close(self) -> None:
+        self.body.close()
 
 
 def _stdin_read(n: int) -> bytes:

@@ -570,6 +570,9 @@ def _form_nodes(options: tuple[tuple[int, bytes], ...]) -> list[_FormNode]:
                 raise _formadd_error(FORMADD_OPTION_TWICE)
             node.showfilename = value
         elif option == _consts.FORM_CONTENTTYPE:
+            # libcurl answers a second type on a file by starting a file entry with no path,
+            # which crashes pycurl 7.49 / libcurl 8.23 at perform (observed); purecurl refuses
+            # it at setopt as it refuses every other repeated option.
             if node.content_type is not None:
                 raise _formadd_error(FORMADD_OPTION_TWICE)
             node.content_type = value
