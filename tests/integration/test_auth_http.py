@@ -282,3 +282,48 @@ def test_proxy_digest(mod: ModuleType) -> None:
     assert (result.code, out.body) == (0, b"proxy ok")
     assert avail == mod.HTTPAUTH_DIGEST
     assert seen[0] is None and seen[1] is not None and seen[1].startswith("Digest ")
+
+
+def test_connect_tunnel_digest(mod: ModuleType, server: HttpServer) -> None:
+    """PROXYAUTH Digest for a CONNECT tunnel: the proxy answers 407 with "Connection: close";
+    the CONNECT goes again, on a new connection, with the Digest answer (uri "host:port")."""
+    from tests.proxy_servers import HttpProxy
+
+    def answer(request: Request) -> bytes | None:
+        value = request.header("proxy-authorization") or ""
+        if value.startswith("Digest "):
+            p = _params(value[7:])
+
+            def h(s: str) -> str:
+                return hashlib.md5(s.encode()).hexdigest()
+
+            ha1 = h(f"{USER}:{p['realm']}:{PASSWORD}")
+            ha2 = h(f"CONNECT:{p['uri']}")
+            want = h(f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:{p['qop']}:{ha2}")
+            if p["response"] == want and p["uri"] == request.target:
+                return None  # 200 Connection established
+        return (
+            b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: "
+            + _CHALLENGE.encode()
+            + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+
+    with HttpProxy(connect_response=answer) as proxy:
+        c, out = make_curl(
+            mod,
+            server.url("/basic").replace("/basic", "/bytes/5"),
+            [
+                ("PROXY", f"http://127.0.0.1:{proxy.port}"),
+                ("HTTPPROXYTUNNEL", 1),
+                ("PROXYUSERPWD", f"{USER}:{PASSWORD}"),
+                ("PROXYAUTH", mod.HTTPAUTH_DIGEST),
+            ],
+        )
+        try:
+            result = perform(mod, c)
+            code = c.getinfo(mod.HTTP_CONNECTCODE)
+        finally:
+            c.close()
+        connects = [r.header("proxy-authorization") for r in proxy.requests]
+    assert (result.code, len(out.body), code) == (0, 5, 200)
+    assert connects[0] is None and (connects[1] or "").startswith("Digest ")

@@ -10,7 +10,6 @@ handle starts its next transfer without re-parsing anything.
 
 from __future__ import annotations
 
-import base64
 import os
 import socket
 import sys
@@ -22,7 +21,7 @@ from purecurl import _codes as C
 from purecurl import _consts
 from purecurl._errors import CurlError
 from purecurl._options import EASY_OPTIONS
-from purecurl.proto.auth import Credentials, wanted_mask
+from purecurl.proto.auth import Credentials, basic_value, wanted_mask
 from purecurl.proto.decoding import accept_encoding_value
 from purecurl.proto.multipart import MultipartBody, body_from_httppost
 from purecurl.proto.netrc import netrc_credentials
@@ -268,6 +267,7 @@ class Config:
     """A transfer's resolved options (libcurl's `set`, read-only for the engine)."""
 
     __slots__ = (
+        "_connect_args",
         "_defaults",
         "_head_args",
         "auth_uri",
@@ -345,6 +345,7 @@ class Config:
         "tls_sessions",
         "transfer_decoding",
         "tunnel",
+        "tunnel_creds",
         "unix_path",
         "unrestricted_auth",
         "upload_bufsize",
@@ -498,21 +499,28 @@ class Config:
         ua = opts.get(USERAGENT)
         if ua is None:
             ua = DEFAULT_USER_AGENT
+        self.proxyauth = _auth_mask(opts.get(PROXYAUTH))
         proxy_auth = None
-        if proxy is not None and proxy.is_http and proxy.has_credentials:
-            token = f"{proxy.user or ''}:{proxy.password or ''}".encode("utf-8", "replace")
-            proxy_auth = "Basic " + base64.b64encode(token).decode("ascii")
-        self.connect_head = (
-            build_connect_request(
-                url.host,
-                url.port,
-                http10=proxy.http10,
-                user_agent=ua or None,
-                proxy_auth=proxy_auth,
-                proxy_headers=list(opts.get(PROXYHEADER) or ()),
+        # A tunnel's CONNECT carries Basic at once (the default PROXYAUTH); other schemes wait
+        # for the proxy's 407 and the engine sends the CONNECT again with the answer.
+        self.tunnel_creds: Credentials | None = None
+        if self.tunnel and proxy is not None and proxy.has_credentials:
+            self.tunnel_creds = Credentials.login(
+                None if proxy.user is None else _bytes(proxy.user),
+                None if proxy.password is None else _bytes(proxy.password),
             )
-            if self.tunnel and proxy is not None
-            else None
+            if self.proxyauth == _consts.HTTPAUTH_BASIC:
+                login = self.tunnel_creds
+                proxy_auth = basic_value(login.user or b"", login.password)
+        self._connect_args = (
+            url.host,
+            url.port,
+            proxy.http10 if proxy is not None else False,
+            ua or None,
+            tuple(opts.get(PROXYHEADER) or ()),
+        )
+        self.connect_head = (
+            self.connect_head_with(proxy_auth) if self.tunnel and proxy is not None else None
         )
         forward = proxy is not None and proxy.is_http and not self.tunnel
 
@@ -523,7 +531,6 @@ class Config:
 
         # Authentication: the engine's HttpAuth (per handle) makes the headers per request.
         self.httpauth = _auth_mask(opts.get(HTTPAUTH))
-        self.proxyauth = _auth_mask(opts.get(PROXYAUTH))
         self.creds = _credentials(opts, url)
         self.proxy_creds = (
             Credentials.login(
@@ -688,6 +695,18 @@ class Config:
             proxy,
             self.proxy_tls,
             self.connect_head,
+        )
+
+    def connect_head_with(self, proxy_auth: str | None) -> bytes:
+        """The tunnel's CONNECT request, with `proxy_auth` as Proxy-Authorization if given."""
+        host, port, http10, ua, proxy_headers = self._connect_args
+        return build_connect_request(
+            host,
+            port,
+            http10=http10,
+            user_agent=ua,
+            proxy_auth=proxy_auth,
+            proxy_headers=list(proxy_headers),
         )
 
     def build_head(

@@ -635,7 +635,8 @@ class MultiEngine:
         hs = t.hs
         t.reader = None
         t.rate_until = 0.0
-        if cfg.use_auth:
+        t.connect_head = None
+        if cfg.use_auth or cfg.tunnel_creds is not None:
             hs.auth.begin_transfer(cfg.httpauth, cfg.proxyauth)
         if cfg.cookie_engine:
             if hs.cookies is None:
@@ -1053,6 +1054,8 @@ class MultiEngine:
                     self._record_verify(t, conn, step, stage)
                 elif isinstance(step, ConnectTunnel) and step.head is not None:
                     self._connect_answer(t, cfg, conn, step.head)
+                    if self._connect_auth(t, cfg, step.head, now):
+                        return False
                 raise
             finally:
                 if step.log:
@@ -1075,6 +1078,37 @@ class MultiEngine:
                 assert head is not None
                 self._connect_answer(t, cfg, conn, head)
 
+    def _connect_auth(self, t: Transfer, cfg: Config, head: Head, now: float) -> bool:
+        """A 407 to CONNECT that the proxy credentials can answer (Digest, or a scheme picked
+        from the offer): open a new connection whose CONNECT carries the answer, as libcurl
+        does when the proxy closes ("Connect me again please"). True when it did."""
+        creds = cfg.tunnel_creds
+        if head.status != 407 or creds is None or t.connect_head is not None:
+            return False  # one round trip: a second 407 ends the transfer
+        auth = t.hs.auth
+        url = cfg.url
+        decision = auth.on_response(407, head.headers, host=cfg.creds, proxy=creds)
+        if not decision.retry:
+            return False
+        uri = f"[{url.host}]:{url.port}" if url.is_ipv6 else f"{url.host}:{url.port}"
+        headers = auth.request_headers(
+            "CONNECT", uri, host=cfg.creds, proxy=creds, connect=True, tunnel=True
+        )
+        value = next((v for name, v in headers if name == "Proxy-Authorization"), None)
+        if value is None:
+            return False
+        t.connect_head = cfg.connect_head_with(value)
+        self._info(t, "Connect me again please")
+        conn = t.conn
+        assert conn is not None
+        t.conn = None
+        conn.owner = None
+        self.table.update(t, NO_POLL)
+        self._close_conn(conn, now)
+        self._open_connection(t, cfg, now)
+        self.deadlines.set(t, T.RUN_NOW, now)
+        return True
+
     def _make_step(
         self, t: Transfer, cfg: Config, conn: Connection, stage: str, now: float
     ) -> TlsHandshake | ConnectTunnel | SocksTunnel | None:
@@ -1086,7 +1120,7 @@ class MultiEngine:
         if stage == "socks":
             return self._socks_step(t, cfg, sock, now)
         if stage == "connect":
-            head = cfg.connect_head
+            head = t.connect_head or cfg.connect_head
             assert head is not None
             if cfg.verbose:
                 url = cfg.url

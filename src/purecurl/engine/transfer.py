@@ -123,6 +123,7 @@ class Transfer:
         "cfg",
         "conn",
         "connect_code",
+        "connect_head",
         "content_length",
         "content_type",
         "cookie_tally",
@@ -224,6 +225,8 @@ class Transfer:
         self.up_cut = False
         # the response asked for the same request again (an auth round trip)
         self.follow_same = False
+        # the CONNECT request when it differs from the Config's (answering a proxy's 407)
+        self.connect_head: bytes | None = None
         self.cookie_tally: SetCookieTally | None = None
         # MAX_RECV/SEND_SPEED: no I/O before this time (0: not limited); when data started
         self.rate_until = 0.0
