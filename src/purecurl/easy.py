@@ -189,6 +189,9 @@ class Curl(PycurlObject):
             eng = self.__dict__.get("_engine")
             if eng is not None:
                 eng.close()
+            if not self.__dict__.get("_closed") and "_opts" in self.__dict__:
+                # pycurl's dealloc runs curl_easy_cleanup, which writes CURLOPT_COOKIEJAR
+                self._write_cookiejar()
         except Exception:
             pass
 

@@ -134,3 +134,16 @@ def test_shared_cookie_jar(mod: ModuleType, server: HttpServer) -> None:
         b.close()
         share.close()
     assert out.body in (b"a=1; b=2", b"b=2; a=1")
+
+
+def test_cookiejar_written_when_the_handle_is_collected(
+    mod: ModuleType, server: HttpServer, tmp_path: Path
+) -> None:
+    import gc
+
+    jar = tmp_path / "jar.txt"
+    c, _ = make_curl(mod, server.url("/set"), [("COOKIEJAR", str(jar))])
+    perform(mod, c)
+    del c
+    gc.collect()
+    assert "\ta\t1" in jar.read_text()
