@@ -1,7 +1,7 @@
 """Run the benchmark suite: scenarios A-E (and F) against every client, or the scaling sweep.
 
     python -m bench.run [--rounds 3] [--scale 1.0] [--scenarios A,B,C,D,E] [--clients ...]
-    python -m bench.run --scaling [--levels 10,100,1000,10000] [--rounds 3]
+    python -m bench.run --scaling [--levels 10,100,1000,10000] [--rounds 3] [--base A|D]
     python -m bench.report            # the table of medians of the latest run
 
 Theory of operation
@@ -247,11 +247,12 @@ def run_scenarios(args: argparse.Namespace, server: BenchNginx, rec: Recorder) -
 
 def run_scaling(args: argparse.Namespace, server: BenchNginx, rec: Recorder) -> None:
     levels = [int(x) for x in args.levels.split(",")]
-    base = SCENARIOS["A"]
+    base = SCENARIOS[args.base]
     clients = [CLIENTS[c] for c in args.clients.split(",")]
     for rnd in range(1, args.rounds + 1):
         for level in levels:
-            sc = replace(base, name=f"scale-{level}", concurrency=level)
+            prefix = "scale" if args.base == "A" else f"scale-{args.base}"
+            sc = replace(base, name=f"{prefix}-{level}", concurrency=level)
             for client in clients:
                 spec = make_spec(sc, client, server, args.scale)
                 # At least two requests per connection, so the timed part is keep-alive reuse.
@@ -274,6 +275,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--clients", default=None, help=f"from {','.join(CLIENTS)}")
     p.add_argument("--scaling", action="store_true", help="run the concurrency sweep instead")
     p.add_argument("--levels", default="10,100,1000,10000", help="concurrency levels (--scaling)")
+    p.add_argument(
+        "--base", default="A", choices=("A", "D"), help="scenario of --scaling (A; D: HTTPS)"
+    )
     p.add_argument("--idle", type=int, default=10_000, help="idle handles for memory (--scaling)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per client run")
     p.add_argument("--results", type=Path, default=RESULTS, help="JSON lines file to append to")
