@@ -38,6 +38,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "allow_leaks: skip the check for leaked threads and file descriptors"
     )
+    config.addinivalue_line(
+        "markers", "pure_xfail(reason): strict xfail for the purecurl run of a `mod` test"
+    )
     # libcurl and purecurl both read the proxy variables at transfer time: a machine whose
     # environment names a proxy would send the loopback tests there. Tests that are about
     # the variables set them themselves.

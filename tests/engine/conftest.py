@@ -23,7 +23,6 @@ a test a strict xfail (the pycurl run still proves the assertion right).
 
 from __future__ import annotations
 
-import importlib
 import os
 import select
 import socket
@@ -35,37 +34,13 @@ from typing import Any
 
 import pytest
 
+from tests.module_fixtures import mod as mod
+from tests.module_fixtures import pure as pure
+
 SOCKET = "socket"
 TIMER = "timer"
 
 Event = tuple[Any, ...]
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "pure_xfail(reason): strict xfail for the purecurl run of a `mod` test"
-    )
-
-
-@pytest.fixture(params=["purecurl", "pycurl"])
-def mod(request: pytest.FixtureRequest) -> ModuleType:
-    """The module under test: `purecurl`, or the real `pycurl` (skipped when absent)."""
-    name: str = request.param
-    if name == "pycurl":
-        real: ModuleType = pytest.importorskip("pycurl")
-        return real
-    module = importlib.import_module("purecurl")
-    marker = request.node.get_closest_marker("pure_xfail")
-    if marker is not None:
-        reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-    return module
-
-
-@pytest.fixture
-def pure() -> ModuleType:
-    """purecurl alone (fake clock, monkeypatched resolver: things pycurl cannot do)."""
-    return importlib.import_module("purecurl")
 
 
 class FakeClock:

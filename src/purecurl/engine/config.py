@@ -774,18 +774,36 @@ def follow_config(cfg: Config, new_url: Url, status: int) -> Config:
         opts[HTTPGET] = 1
         opts[REQUEST_KIND] = REQ_GET
     old = cfg.url
-    if not cfg.unrestricted_auth and (
-        old.scheme != new_url.scheme
-        or old.host.lower() != new_url.host.lower()
-        or old.port != new_url.port
-    ):
-        for key in (USERPWD, USERNAME, PASSWORD):
+    same_origin = (
+        old.scheme == new_url.scheme
+        and old.host.lower() == new_url.host.lower()
+        and old.port == new_url.port
+    )
+    if not cfg.unrestricted_auth and not same_origin:
+        # CURLOPT_COOKIE too: libcurl 8.23 does not send it to another origin
+        for key in (USERPWD, USERNAME, PASSWORD, COOKIE):
             opts.pop(key, None)
         headers = opts.get(HTTPHEADER)
         if headers:
             opts[HTTPHEADER] = [
                 h for h in headers if not _header_named(h, (b"authorization", b"cookie"))
             ]
+    # The URL given to the next Config carries no user info (Url.url() leaves it out): the
+    # Location's own credentials, or else the first URL's within its origin (anywhere with
+    # UNRESTRICTED_AUTH), go as options.
+    if new_url.user is not None:
+        source: Url | None = new_url
+    else:
+        source = old if same_origin or cfg.unrestricted_auth else None
+    if (
+        source is not None
+        and source.user is not None
+        and USERNAME not in opts
+        and USERPWD not in opts
+    ):
+        opts[USERNAME] = unquote_to_bytes(source.user)
+        if source.password is not None and PASSWORD not in opts:
+            opts[PASSWORD] = unquote_to_bytes(source.password)
     if cfg.autoreferer:
         q = f"?{old.query}" if old.query is not None else ""
         port = f":{old.port}" if old.explicit_port else ""

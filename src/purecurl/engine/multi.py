@@ -187,6 +187,7 @@ class MultiEngine:
         self.trace: list[str] | None = None
         self.easy_pool = False  # the private multi of Curl.perform
         self.shared_pool = False  # self.pool belongs to a CurlShare (LOCK_DATA_CONNECT)
+        self.most_added = 0  # the most transfers added at once (sizes the idle pool)
 
     def __repr__(self) -> str:
         return (
@@ -289,6 +290,8 @@ class MultiEngine:
                 raise MultiAborted(None)
         now = self.clock()
         self.transfers[t] = None
+        if len(self.transfers) > self.most_added:
+            self.most_added = len(self.transfers)
         t.state = S.INIT
         t.t_added = now
         self.running += 1
@@ -1965,7 +1968,9 @@ class MultiEngine:
             if limit <= 0:
                 # libcurl: without M_MAXCONNECTS the pool holds 4 per added handle; an easy
                 # handle's own pool (Curl.perform) holds CURLOPT_MAXCONNECTS, default 5.
-                limit = cfg.maxconnects if self.easy_pool else 4 * len(self.transfers)
+                # The count does not shrink as a batch drains (a driver that removes each
+                # handle when it ends would otherwise close the pool down to a few).
+                limit = cfg.maxconnects if self.easy_pool else 4 * self.most_added
                 limit = limit or 5
             for old in self.pool.put_idle(conn, limit):
                 self._close_conn(old, now)

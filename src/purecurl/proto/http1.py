@@ -31,7 +31,7 @@ behaviours were measured against curl 8.21 by other projects and agree with the 
   version in response"; a status below 100 "Unsupported response code in HTTP response".
   "HTTP/2", "HTTP/3" and lower-case "http/" on an HTTP/1 connection read as 200, HTTP/1.0;
 - header lines end in CRLF or a bare LF; a CR elsewhere is CURLE_WEIRD_SERVER_REPLY "Carriage
-  return found in header", a NUL "Nul byte in header", no colon "Header without colon";
+  return found in header", a NUL "NUL byte in header", no colon "Header without colon";
 - obsolete line folding (RFC 9112 5.2) is unfolded as libcurl does before HEADERFUNCTION sees
   it: the previous line loses its line ending and trailing blanks, one space is added, the
   continuation loses its leading blanks and keeps its line ending. A continuation straight
@@ -606,7 +606,7 @@ class ResponseParser:
             if b"\r" in content:
                 raise ResponseError(E_WEIRD_SERVER_REPLY, "Carriage return found in header", out)
             if b"\0" in content:
-                raise ResponseError(E_WEIRD_SERVER_REPLY, "Nul byte in header", out)
+                raise ResponseError(E_WEIRD_SERVER_REPLY, "NUL byte in header", out)
             if not content:
                 out.append(line)
                 break
@@ -661,7 +661,9 @@ class ResponseParser:
                 raise ResponseError(
                     E_WEIRD_SERVER_REPLY, "Header without colon", lines[: len(headers) + 1]
                 )
-            name = name.strip().lower()
+            # Only "Name:" is the header: libcurl matches "Content-Length:" exactly, so
+            # "Content-Length :" frames nothing (RFC 9112 5.1 rejects such names).
+            name = name.lower()
             if name in _FRAMING:
                 framing.append(len(headers))
             headers.append((name, value.strip()))
@@ -758,6 +760,8 @@ class ResponseParser:
                 continue
             coding = raw.lower()
             name = raw.decode("latin-1")
+            if chunked and coding == b"chunked":
+                continue  # libcurl: "ignoring duplicate 'chunked' decoder"
             if chunked:
                 raise ResponseError(
                     E_BAD_CONTENT_ENCODING, f"A Transfer-Encoding ({name}) was listed after chunked"
