@@ -215,7 +215,6 @@ FAULTS = [
         response_code=0,
         header_lines=0,
         opts=[("HTTP09_ALLOWED", 1)],
-        parity_xfail="purecurl bug: RESPONSE_CODE is 200 after an HTTP/0.9 reply; libcurl: 0",
     ),
     Fault(
         "ssh-banner-http09-allowed",
@@ -226,7 +225,6 @@ FAULTS = [
         response_code=0,
         header_lines=0,
         opts=[("HTTP09_ALLOWED", 1)],
-        parity_xfail="purecurl bug: RESPONSE_CODE is 200 after an HTTP/0.9 reply; libcurl: 0",
     ),
     Fault(
         "non-digit-status-code",

@@ -528,7 +528,8 @@ class ResponseParser:
             raise ResponseError(E_UNSUPPORTED_PROTOCOL, "Received HTTP/0.9 when not allowed")
         self._seen_head = True
         self._keep = False
-        events.append(Head(200, b"", 9, [], [], 0, None, False, False))
+        # libcurl reports RESPONSE_CODE 0 for an HTTP/0.9 reply (measured with 8.23)
+        events.append(Head(0, b"", 9, [], [], 0, None, False, False))
         self._state = _CLOSE
         return pos
 
