@@ -137,7 +137,6 @@ FAULTS = [
         56,
         "Recv failure: Connection reset by peer",
         header_lines=1,
-        parity_xfail=RESPONSE_CODE_BUG,
     ),
     Fault(
         "reset-mid-headers",
@@ -145,7 +144,6 @@ FAULTS = [
         56,
         "Recv failure: Connection reset by peer",
         header_lines=2,
-        parity_xfail=RESPONSE_CODE_BUG,
     ),
     Fault(
         "reset-mid-body",
@@ -312,7 +310,6 @@ FAULTS = [
         8,
         "Invalid Content-Length: value",
         header_lines=2,
-        parity_xfail=RESPONSE_CODE_BUG,
     ),
     Fault(
         "content-length-list-conflicting",
@@ -320,7 +317,6 @@ FAULTS = [
         8,
         "Invalid Content-Length: value",
         header_lines=1,
-        parity_xfail=RESPONSE_CODE_BUG,
     ),
     Fault(
         "content-length-negative",
@@ -328,7 +324,6 @@ FAULTS = [
         8,
         "Invalid Content-Length: value",
         header_lines=1,
-        parity_xfail=RESPONSE_CODE_BUG,
     ),
     Fault(
         "content-length-plus-sign",
@@ -336,7 +331,6 @@ FAULTS = [
         8,
         "Invalid Content-Length: value",
         header_lines=1,
-        parity_xfail=RESPONSE_CODE_BUG,
     ),
     Fault(
         "content-length-space-before-colon",
@@ -384,7 +378,6 @@ FAULTS = [
         61,
         "Unsolicited Transfer-Encoding (foo) found",
         header_lines=1,
-        parity_xfail=RESPONSE_CODE_BUG,
     ),
     # -- header sizes and shapes ---------------------------------------------------------------
     Fault(
@@ -430,7 +423,6 @@ FAULTS = [
         "NUL byte in header",
         header_lines=1,
         message_differs=True,
-        parity_xfail=RESPONSE_CODE_BUG + "; message 'Nul byte in header' (libcurl: 'NUL')",
     ),
     Fault(
         "header-without-colon",
@@ -438,7 +430,6 @@ FAULTS = [
         8,
         "Header without colon",
         header_lines=1,
-        parity_xfail=RESPONSE_CODE_BUG,
     ),
     # -- slow and silent servers (bounded by short timeouts) -----------------------------------
     Fault(

@@ -1472,6 +1472,7 @@ class MultiEngine:
                 if not parser.received_any and conn.uses > 1 and not t.retried:
                     self._retry(t, now, "Recv failure")
                     return
+                self._head_cut_short(t, parser.partial_head_lines())
                 if not tls:
                     raise curl_error(exc, C.E_RECV_ERROR, "Recv failure") from exc
                 err = recv_error(exc)
@@ -1631,9 +1632,24 @@ class MultiEngine:
         """libcurl hands over what arrived before a protocol error, then fails the transfer."""
         if err.events:
             self._process(t, err.events, now)
+        lines = err.lines
+        if not lines and not err.events and t.parser is not None:
+            lines = t.parser.partial_head_lines()
+        self._head_cut_short(t, lines)
+
+    def _head_cut_short(self, t: Transfer, lines: list[bytes]) -> None:
+        """The lines of a head the transfer fails in: libcurl has taken the status from the
+        first (RESPONSE_CODE) and passed each to HEADERFUNCTION as it parsed them."""
         cfg = t.cfg
-        if err.lines and cfg is not None and cfg.header_fn is not None and t.state in S.LIVE:
-            for line in err.lines:
+        if not lines or cfg is None or t.head_done or t.state not in S.LIVE:
+            return
+        first = lines[0]
+        if first[:5] == b"HTTP/" and first[9:12].isdigit():
+            t.response_code = int(first[9:12])
+        for line in lines:
+            t.header_size += len(line)
+        if cfg.header_fn is not None:
+            for line in lines:
                 self._call_header(t, cfg.header_fn, line)
 
     def _on_head(self, t: Transfer, head: Head) -> None:

@@ -341,6 +341,15 @@ class ResponseParser:
         ]
         return f"<ResponseParser {names[self._state]} remaining={self._remaining}>"
 
+    def partial_head_lines(self) -> list[bytes]:
+        """The complete lines of a head cut short (the connection failed in it): libcurl has
+        handed each of them to HEADERFUNCTION by then, and taken the status from the first."""
+        acc = self._acc
+        if self._state != _HEAD or acc is None or not self._prefix_ok:
+            return []
+        cut = acc.rfind(b"\n") + 1
+        return bytes(acc[:cut]).splitlines(True)
+
     def expect_no_body(self) -> None:
         """The request's response cannot have a body (HEAD, or the engine knows better)."""
         self._no_body = True
