@@ -254,7 +254,6 @@ FAULTS = [
         "chunk hex-length longer than 17",
         header_lines=3,
         message_differs=True,
-        parity_xfail="purecurl bug: message says 'longer than 16'; libcurl says 'longer than 17'",
     ),
     Fault(
         "chunk-size-overflows-off_t",

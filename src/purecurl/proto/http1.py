@@ -46,7 +46,7 @@ behaviours were measured against curl 8.21 by other projects and agree with the 
   CURLE_BAD_CONTENT_ENCODING "Unsolicited Transfer-Encoding (x) found" unless the transfer asked
   for transfer decoding (CURLOPT_TRANSFER_ENCODING); chunked wins over Content-Length
   (RFC 9112 6.3) and the connection is not reused afterwards;
-- chunk sizes: at most 16 hex digits, extensions ignored up to the LF, CR* LF after the data;
+- chunk sizes: at most 17 hex digits, extensions ignored up to the LF, CR* LF after the data;
   trailers are passed on with CRLF appended, as libcurl passes them to HEADERFUNCTION;
 - EOF: nothing at all, or no complete non-1xx status line, is CURLE_GOT_NOTHING "Empty reply
   from server"; EOF among the headers ends the head there (the partial line is dropped); a short
@@ -873,8 +873,8 @@ def _hex_digits(part: bytes) -> int:
     digits = len(part) - len(part.lstrip(_HEX))
     if digits == 0 and part:
         raise ResponseError(E_RECV_ERROR, f"chunk hex-length char not a hex digit: 0x{part[0]:x}")
-    if digits > 16:
-        raise ResponseError(E_RECV_ERROR, "chunk hex-length longer than 16")
+    if digits > 17:  # libcurl 8.23 reads 17 hex digits (measured), a value over 2^63-1 fails
+        raise ResponseError(E_RECV_ERROR, "chunk hex-length longer than 17")
     return digits
 
 
