@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from purecurl._codes import E_BAD_FUNCTION_ARGUMENT
 from purecurl._errors import CurlError
@@ -138,3 +140,34 @@ def test_repeated_builds_are_cached_and_equal() -> None:
 def test_unhashable_default_headers_still_work() -> None:
     head = build_request_head("GET", "/", "h", default_headers=[["Accept", "a/b"]])  # type: ignore[list-item]
     assert lines(head)[-1] == b"Accept: a/b"
+
+
+# --- properties of the CURLOPT_HTTPHEADER rules (issue 9: fuzzing the header option parser) ---
+
+_header_bytes = st.binary(max_size=40) | st.builds(
+    lambda name, sep, value: name + sep + value,
+    st.sampled_from([b"Host", b"Accept", b"X-A", b"Content-Length", b"", b" Y"]),
+    st.sampled_from([b":", b";", b": ", b""]),
+    st.binary(max_size=20),
+)
+
+
+@given(st.lists(_header_bytes, max_size=6), st.sampled_from(["GET", "POST", "PUT"]))
+def test_any_header_list_gives_a_well_formed_head_or_curl_error(
+    headers: list[bytes], method: str
+) -> None:
+    """Whatever the application's header lines, the head is well formed: one request line,
+    then lines with no CR, LF or NUL inside, then the blank line; or CurlError (43)."""
+    try:
+        head = build_request_head(
+            method, "/p?q", "example.com", user_headers=headers, content_length=3
+        )
+    except CurlError as err:
+        assert err.code == E_BAD_FUNCTION_ARGUMENT
+        assert any(c in h for h in headers for c in (b"\r", b"\n", b"\0"))
+        return
+    assert head.endswith(b"\r\n\r\n")
+    lines = head[:-4].split(b"\r\n")
+    assert lines[0] == method.encode() + b" /p?q HTTP/1.1"
+    for line in lines:
+        assert b"\r" not in line and b"\n" not in line and b"\0" not in line
