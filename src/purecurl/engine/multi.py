@@ -1102,13 +1102,7 @@ class MultiEngine:
             return False
         t.connect_head = cfg.connect_head_with(value)
         self._info(t, "Connect me again please")
-        conn = t.conn
-        assert conn is not None
-        t.conn = None
-        conn.owner = None
-        self.table.update(t, NO_POLL)
-        self._close_conn(conn, now)
-        self._open_connection(t, cfg, now)
+        self._reconnect(t, cfg, now)
         self.deadlines.set(t, T.RUN_NOW, now)
         return True
 
@@ -1878,17 +1872,21 @@ class MultiEngine:
         """A reused connection died before any response byte: retry once on a new one."""
         self._info(t, f"{why} on a reused connection, retrying a fresh connect (retry count: 1)")
         t.retried = True
+        t.size_dl = t.header_size = t.size_ul = 0
+        t.sendbuf = None
+        t.up = UP_NONE
+        cfg = t.cfg
+        assert cfg is not None
+        self._reconnect(t, cfg, now)
+
+    def _reconnect(self, t: Transfer, cfg: Config, now: float) -> None:
+        """Close `t`'s connection (unannounced first) and start a new one for it."""
         conn = t.conn
         assert conn is not None
         t.conn = None
         conn.owner = None
         self.table.update(t, NO_POLL)
         self._close_conn(conn, now)
-        t.size_dl = t.header_size = t.size_ul = 0
-        t.sendbuf = None
-        t.up = UP_NONE
-        cfg = t.cfg
-        assert cfg is not None
         self._open_connection(t, cfg, now)
 
     # ------------------------------------------------------------------ ending
