@@ -33,7 +33,7 @@ from purecurl.proto.proxy import (
     parse_proxy,
     select_proxy,
 )
-from purecurl.proto.request import build_request_head
+from purecurl.proto.request import build_request_head, user_header
 from purecurl.proto.url import Url, default_port, parse_url
 from purecurl.transport.resolver import parse_connect_to, parse_resolve_entries
 from purecurl.transport.tls import TlsSettings
@@ -813,9 +813,8 @@ def follow_config(cfg: Config, new_url: Url, status: int) -> Config:
 
 
 def _header_named(line: Any, names: tuple[bytes, ...]) -> bool:
-    raw = line.encode("latin-1", "replace") if isinstance(line, str) else bytes(line)
-    name = raw.split(b":", 1)[0].split(b";", 1)[0].strip().lower()
-    return name in names
+    parsed = user_header(_line_bytes(line))
+    return parsed is not None and parsed[0].strip().lower() in names
 
 
 def _tls_settings(opts: dict[int, Any], proxy: bool) -> TlsSettings:
@@ -914,15 +913,15 @@ def _user_header(lines: list[bytes], name: str) -> str | None:
     found = None
     want = name.encode("ascii")
     for line in lines:
-        raw = line.encode("latin-1", "replace") if isinstance(line, str) else bytes(line)
-        head, sep, value = raw.partition(b":")
-        if not sep:
-            head, sep, value = raw.partition(b";")
-            if not sep:
-                continue
-        if head.strip().lower() == want:
-            found = value.strip().decode("latin-1")
+        parsed = user_header(_line_bytes(line))
+        if parsed is not None and parsed[0].strip().lower() == want:
+            value = parsed[1]
+            found = "" if value is None else value.strip().decode("latin-1")
     return found
+
+
+def _line_bytes(line: Any) -> bytes:
+    return line.encode("latin-1", "replace") if isinstance(line, str) else bytes(line)
 
 
 def _form_body(value: Any) -> MultipartBody:

@@ -40,7 +40,7 @@ from functools import lru_cache
 from .._codes import E_BAD_FUNCTION_ARGUMENT
 from .._errors import CurlError
 
-__all__ = ["DEFAULT_HEADERS", "build_request_head", "host_header_value"]
+__all__ = ["DEFAULT_HEADERS", "build_request_head", "host_header_value", "user_header"]
 
 DEFAULT_HEADERS: tuple[tuple[str, str], ...] = (("Accept", "*/*"),)
 
@@ -133,6 +133,22 @@ def build_request_head(
         )
 
 
+def user_header(line: bytes) -> tuple[bytes, bytes | None] | None:
+    """One CURLOPT_HTTPHEADER line as libcurl reads it: (name, value after the colon), or
+    (name, None) for "Name;" (send the header empty), or None when the line is no header
+    (no colon or semicolon, a colon first, "Name; value")."""
+    colon = line.find(b":")
+    if colon < 0:
+        semi = line.find(b";")
+        # Only "Name;" followed by nothing but blanks is a header (empty value).
+        if semi <= 0 or line[semi + 1 :].strip():
+            return None
+        return line[:semi], None
+    if colon == 0:
+        return None  # no name: libcurl requires the colon not to be first
+    return line[:colon], line[colon + 1 :]
+
+
 def _bad(what: str) -> CurlError:
     return CurlError(E_BAD_FUNCTION_ARGUMENT, f"CR, LF or NUL in {what} of an HTTP request")
 
@@ -169,26 +185,18 @@ def _build(
     for h in user_headers:
         if b"\r" in h or b"\n" in h or b"\0" in h:
             raise _bad("a custom header")
-        colon = h.find(b":")
-        if colon < 0:
-            semi = h.find(b";")
-            # Only "Name;" followed by nothing but blanks is a header (empty value).
-            if semi <= 0 or h[semi + 1 :].strip():
-                continue
-            name = h[:semi]
-            lname = name.lower()
-            suppressed.add(lname)
+        parsed = user_header(h)
+        if parsed is None:
+            continue
+        name, value = parsed
+        lname = name.lower()
+        suppressed.add(lname)
+        if value is None:  # "Name;"
             if lname == b"host":
                 host_line = b"Host:"
             else:
                 custom.append(name + b":")
             continue
-        if colon == 0:
-            continue  # no name: libcurl requires the colon not to be first
-        name = h[:colon]
-        lname = name.lower()
-        suppressed.add(lname)
-        value = h[colon + 1 :]
         if lname == b"host":
             if value.strip():
                 host_line = b"Host:" + value
