@@ -500,18 +500,19 @@ class Config:
         if ua is None:
             ua = DEFAULT_USER_AGENT
         self.proxyauth = _auth_mask(opts.get(PROXYAUTH))
+        # The proxy's login: the CONNECT's when tunnelling, else each forwarded request's.
+        proxy_login = (
+            Credentials.login(_opt_bytes(proxy.user), _opt_bytes(proxy.password))
+            if proxy is not None and proxy.is_http and proxy.has_credentials
+            else None
+        )
         proxy_auth = None
         # A tunnel's CONNECT carries Basic at once (the default PROXYAUTH); other schemes wait
         # for the proxy's 407 and the engine sends the CONNECT again with the answer.
-        self.tunnel_creds: Credentials | None = None
-        if self.tunnel and proxy is not None and proxy.has_credentials:
-            self.tunnel_creds = Credentials.login(
-                None if proxy.user is None else _bytes(proxy.user),
-                None if proxy.password is None else _bytes(proxy.password),
-            )
-            if self.proxyauth == _consts.HTTPAUTH_BASIC:
-                login = self.tunnel_creds
-                proxy_auth = basic_value(login.user or b"", login.password)
+        self.tunnel_creds = proxy_login if self.tunnel else None
+        if self.tunnel_creds is not None and self.proxyauth == _consts.HTTPAUTH_BASIC:
+            login = self.tunnel_creds
+            proxy_auth = basic_value(login.user or b"", login.password)
         self._connect_args = (
             url.host,
             url.port,
@@ -532,14 +533,7 @@ class Config:
         # Authentication: the engine's HttpAuth (per handle) makes the headers per request.
         self.httpauth = _auth_mask(opts.get(HTTPAUTH))
         self.creds = _credentials(opts, url)
-        self.proxy_creds = (
-            Credentials.login(
-                None if proxy.user is None else _bytes(proxy.user),
-                None if proxy.password is None else _bytes(proxy.password),
-            )
-            if forward and proxy is not None and proxy.has_credentials
-            else None
-        )
+        self.proxy_creds = proxy_login if forward else None
         self.use_auth = bool(
             self.creds.has_login
             or self.creds.bearer
@@ -813,7 +807,7 @@ def follow_config(cfg: Config, new_url: Url, status: int) -> Config:
 
 
 def _header_named(line: Any, names: tuple[bytes, ...]) -> bool:
-    parsed = user_header(_line_bytes(line))
+    parsed = user_header(_bytes(line))
     return parsed is not None and parsed[0].strip().lower() in names
 
 
@@ -867,6 +861,10 @@ def _bytes(value: Any) -> bytes:
     return value.encode("latin-1", "replace") if isinstance(value, str) else bytes(value)
 
 
+def _opt_bytes(value: Any) -> bytes | None:
+    return None if value is None else _bytes(value)
+
+
 def _credentials(opts: dict[int, Any], url: Url) -> Credentials:
     """The origin's login: USERNAME/PASSWORD, USERPWD ("user:password"), the URL's userinfo
     (percent-decoded), in libcurl's order of precedence, then .netrc (CURLOPT_NETRC) as
@@ -901,11 +899,7 @@ def _credentials(opts: dict[int, Any], url: Url) -> Credentials:
         if not username_option:
             user, password = found.user, found.password
     bearer = opts.get(XOAUTH2_BEARER)
-    return Credentials.login(
-        None if user is None else _bytes(user),
-        None if password is None else _bytes(password),
-        None if bearer is None else _bytes(bearer),
-    )
+    return Credentials.login(_opt_bytes(user), _opt_bytes(password), _opt_bytes(bearer))
 
 
 def _user_header(lines: list[bytes], name: str) -> str | None:
@@ -913,15 +907,11 @@ def _user_header(lines: list[bytes], name: str) -> str | None:
     found = None
     want = name.encode("ascii")
     for line in lines:
-        parsed = user_header(_line_bytes(line))
+        parsed = user_header(_bytes(line))
         if parsed is not None and parsed[0].strip().lower() == want:
             value = parsed[1]
             found = "" if value is None else value.strip().decode("latin-1")
     return found
-
-
-def _line_bytes(line: Any) -> bytes:
-    return line.encode("latin-1", "replace") if isinstance(line, str) else bytes(line)
 
 
 def _form_body(value: Any) -> MultipartBody:

@@ -672,11 +672,7 @@ class MultiEngine:
                 raise CurlError(C.E_WRITE_ERROR, f"cannot open {path} for writing") from exc
             with out:
                 while True:
-                    try:
-                        data = reader.read(cfg.upload_bufsize)
-                    finally:
-                        if reader.exc is not None:
-                            t.exc = reader.exc
+                    data = self._read_body(t, reader, cfg.upload_bufsize)
                     if data is None:
                         raise CurlError(
                             C.E_READ_ERROR, "Read callback asked for PAUSE when not supported"
@@ -1302,32 +1298,30 @@ class MultiEngine:
         n = cfg.upload_bufsize
         if cfg.chunked:
             n -= 12  # room for the chunk's size line and CRLF (curl sends 65524-byte chunks)
-        try:
-            data = reader.read(n)
-        finally:
-            if reader.exc is not None:
-                t.exc = reader.exc
+        data = self._read_body(t, reader, n)
         if data is None:
             t.paused |= PAUSE_SEND  # READFUNC_PAUSE: Curl.pause(PAUSE_CONT) resumes
             return False
-        if cfg.chunked:
-            if data:
-                t.sendbuf = b"%x\r\n%b\r\n" % (len(data), data)
-            else:
-                t.sendbuf = b"0\r\n\r\n"
-                t.up = UP_DONE  # the last chunk is in sendbuf
-            if cfg.verbose and data:
-                self._debug(t, INFO_DATA_OUT, data)
-            t.size_ul += len(data)
-            return True
         if not data:
             t.up = UP_DONE
-            return False
+            if not cfg.chunked:
+                return False
+            t.sendbuf = b"0\r\n\r\n"  # the last chunk
+            return True
         if cfg.verbose:
             self._debug(t, INFO_DATA_OUT, data)
         t.size_ul += len(data)
-        t.sendbuf = data
+        t.sendbuf = b"%x\r\n%b\r\n" % (len(data), data) if cfg.chunked else data
         return True
+
+    @staticmethod
+    def _read_body(t: Transfer, reader: BodyReader, n: int) -> bytes | None:
+        """reader.read(n), keeping an exception a read callback raised on the transfer."""
+        try:
+            return reader.read(n)
+        finally:
+            if reader.exc is not None:
+                t.exc = reader.exc
 
     def _send_request(
         self, t: Transfer, conn: Connection, sock: socket.socket | TlsOverTls, now: float
@@ -1393,12 +1387,11 @@ class MultiEngine:
         if whole is not None:
             head_len = whole.find(b"\r\n\r\n") + 4
             t.size_ul = len(whole) - head_len
+            t.t_pretransfer = now - t.t_start
             if cfg.verbose:
                 self._debug(t, INFO_HEADER_OUT, whole[:head_len])
                 if t.size_ul:
                     self._debug(t, INFO_DATA_OUT, whole[head_len:])
-        if whole is not None:
-            t.t_pretransfer = now - t.t_start
         t.up = UP_DONE
         if cfg.verbose:
             if t.reader is not None:
@@ -1412,11 +1405,9 @@ class MultiEngine:
         """MAX_RECV/SEND_SPEED: whether to wait before more I/O, the average rate since the
         data started being above `speed` (libcurl's pgrsLimitWaitTime); the wait is a
         deadline, never a sleep."""
-        start = t.xfer_start or now
         if not t.xfer_start:
             t.xfer_start = now
-        done = t.size_dl + t.size_ul
-        due = start + done / speed
+        due = t.xfer_start + (t.size_dl + t.size_ul) / speed
         if due <= now:
             return False
         t.rate_until = due
@@ -1665,8 +1656,7 @@ class MultiEngine:
             self.deadlines.clear(t, T.EXPECT_100)
             t.up = UP_DONE
             t.up_cut = True
-            if t.sendbuf is not None:
-                t.sendbuf = None
+            t.sendbuf = None
         t.head_done = True
         t.response_code = status
         t.http_version = head.version
