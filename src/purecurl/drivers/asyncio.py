@@ -31,6 +31,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from purecurl.drivers import finished
+
 __all__ = ["AsyncioDriver", "check_loop", "run"]
 
 POLL_IN = 1
@@ -187,15 +189,8 @@ class AsyncioDriver:
         self._collect_pending = False
         if self.closed:
             return
-        multi = self.multi
-        while True:
-            queued, ok, failed = multi.info_read()
-            for curl in ok:
-                self._done(curl, 0, "")
-            for curl, code, message in failed:
-                self._done(curl, code, message)
-            if not queued:
-                return
+        for curl, code, message in finished(self.multi):
+            self._done(curl, code, message)
 
     def collect_soon(self) -> None:
         """Schedule `collect` for the next loop turn (once, however often this is called)."""

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from purecurl.drivers import finished
+
 POLL_IN = 1
 POLL_OUT = 2
 POLL_INOUT = 3
@@ -88,15 +90,8 @@ class SelectorDriver:
         self.running += 1
 
     def _collect(self) -> None:
-        multi = self.multi
-        while True:
-            queued, ok, failed = multi.info_read()
-            for curl in ok:
-                self._done(curl, 0, "")
-            for curl, code, msg in failed:
-                self._done(curl, code, msg)
-            if not queued:
-                return
+        for curl, code, msg in finished(self.multi):
+            self._done(curl, code, msg)
 
     def _done(self, curl: Any, code: int, msg: str) -> None:
         if self.remove_done:
