@@ -22,7 +22,7 @@ from purecurl._options import (
     check_share_value,
     register_class,
 )
-from purecurl.engine.multi import MultiEngine
+from purecurl.engine.multi import MultiEngine, close_idle_socket
 from purecurl.engine.pool import ConnectionPool
 from purecurl.engine.transfer import Connection, HandleState
 from purecurl.proto.cookies import CookieJar
@@ -107,10 +107,7 @@ class CurlShare(PycurlObject):
             sock = conn.sock
             conn.sock = None
             if sock is not None:
-                try:
-                    sock.close()
-                except OSError:
-                    pass
+                close_idle_socket(conn, sock)
 
 
 register_class(Kind.SHARE, CurlShare)

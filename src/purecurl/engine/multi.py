@@ -2033,19 +2033,7 @@ class MultiEngine:
             if self.fd_map.get(fd) is conn:
                 del self.fd_map[fd]
             self.table.forget(fd)
-            closefn = conn.closefn
-            if closefn is not None:
-                # CLOSESOCKETFUNCTION: the application closes the fd it may have opened.
-                sock.detach()
-                try:
-                    closefn(fd)
-                except Exception:
-                    pass
-            else:
-                try:
-                    sock.close()
-                except OSError:
-                    pass
+            close_idle_socket(conn, sock)
 
     def _close_socket(
         self, sock: socket.socket, owner: Transfer, closefn: Callable[[int], Any] | None
@@ -2094,6 +2082,25 @@ class MultiEngine:
                 sys.stderr.write("> " + line.decode("latin-1") + "\n")
         elif kind == INFO_HEADER_IN:
             sys.stderr.write("< " + data.decode("latin-1"))
+
+
+def close_idle_socket(conn: Connection, sock: socket.socket | TlsOverTls) -> None:
+    """Close a connection's socket that nothing watches (any announcement is already undone):
+    through CLOSESOCKETFUNCTION when the application set one, as libcurl does."""
+    closefn = conn.closefn
+    if closefn is not None:
+        # CLOSESOCKETFUNCTION: the application closes the fd it may have opened.
+        fd = conn.fd
+        sock.detach()
+        try:
+            closefn(fd)
+        except Exception:
+            pass
+    else:
+        try:
+            sock.close()
+        except OSError:
+            pass
 
 
 def _ret(r: Any) -> str:
