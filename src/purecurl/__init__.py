@@ -7,6 +7,7 @@ libcurl's numbers, `version`, `version_info()` and the global functions.
 from __future__ import annotations
 
 import platform as _platform
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 from purecurl import _options
@@ -18,7 +19,6 @@ from purecurl._version import SSL_VERSION as _SSL_VERSION
 from purecurl._version import VERSION as _VERSION
 from purecurl._version import ZLIB_VERSION as _ZLIB_VERSION
 from purecurl._version import __version__
-from purecurl.async_multi import AsyncCurlMulti
 from purecurl.easy import Curl
 from purecurl.engine.multi import CurlSockAddr
 from purecurl.mime import CurlMime, CurlMimePart
@@ -36,8 +36,19 @@ COMPILE_SSL_LIB = "openssl"
 globals().update(_options.PUBLIC_CONSTANTS)
 
 
+if _TYPE_CHECKING:
+    from purecurl.async_multi import AsyncCurlMulti
+
+
 def __getattr__(name: str) -> int:
-    # Every constant is set above; this only tells type checkers that the module's upper-case
+    # AsyncCurlMulti is imported on first use: it brings in asyncio (a tenth of the import
+    # time), which the pycurl face and its users mostly never need.
+    if name == "AsyncCurlMulti":
+        from purecurl.async_multi import AsyncCurlMulti as cls
+
+        globals()[name] = cls
+        return cls  # type: ignore[return-value]
+    # Every constant is set above; this also tells type checkers that the module's upper-case
     # names (generated from the option table) are ints.
     raise AttributeError(f"module 'purecurl' has no attribute {name!r}")
 
