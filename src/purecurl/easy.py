@@ -248,12 +248,7 @@ class Curl(PycurlObject):
         elif action == "RELOAD":
             name = self._opts.get(_COOKIEFILE)
             if name:
-                try:
-                    with open(_path(name), "rb") as f:
-                        data = f.read()
-                except OSError:
-                    return
-                hs.cookies.load(data, now=now)
+                hs.load_cookie_file(_path(name), now)
 
     def _write_cookiejar(self) -> None:
         """Write the jar to CURLOPT_COOKIEJAR ("-" is stdout), as curl_easy_cleanup does."""

@@ -645,15 +645,8 @@ class MultiEngine:
             if hs.cookies is None:
                 hs.cookies = CookieJar()
             if cfg.cookie_file:
-                # libcurl reads CURLOPT_COOKIEFILE again at every transfer's start; a file
-                # it cannot read is no error.
-                try:
-                    with open(cfg.cookie_file, "rb") as f:
-                        data = f.read()
-                except OSError:
-                    data = None
-                if data is not None:
-                    hs.cookies.load(data, now=int(time.time()), session=cfg.cookie_session)
+                # libcurl reads CURLOPT_COOKIEFILE again at every transfer's start
+                hs.load_cookie_file(cfg.cookie_file, int(time.time()), cfg.cookie_session)
         if cfg.url.scheme == "file":
             self._file_transfer(t, cfg, now)
             return

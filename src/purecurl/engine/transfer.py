@@ -52,6 +52,18 @@ class HandleState:
         self.auth = HttpAuth()
         self.cookies: CookieJar | None = None
 
+    def load_cookie_file(self, path: str, now: int, session: bool = False) -> None:
+        """Read a CURLOPT_COOKIEFILE into the jar (started if need be); a file that cannot
+        be read is no error, as in libcurl."""
+        if self.cookies is None:
+            self.cookies = CookieJar()
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return
+        self.cookies.load(data, now=now, session=session)
+
 
 class Connection:
     """One connection: a socket (after connect) and its reuse bookkeeping."""
