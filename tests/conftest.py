@@ -26,6 +26,8 @@ import pytest
 
 from tests.nginx import Nginx, find_nginx
 from tests.servers import HttpServer, Response, ServerFactory
+from tests.tls_certs import Pki
+from tests.tls_servers import pki_in
 
 _GRACE = 2.0  # seconds a thread or descriptor may take to go away after the test
 _FD_DIR = "/proc/self/fd"
@@ -156,3 +158,10 @@ def nginx() -> Iterator[Nginx]:
         pytest.skip("nginx is not installed (apt-get install nginx)")
     with Nginx(binary) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """The test PKI (tests/tls_certs.py): a CA, server, client, expired, wrong-host ...
+    certificates, made once per run."""
+    return pki_in(tmp_path_factory)

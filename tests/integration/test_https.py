@@ -21,12 +21,7 @@ from tests.integration._util import fetch, make_curl, run_multi
 from tests.proxy_servers import HttpProxy
 from tests.servers import ScriptedServer, ServerConnection
 from tests.tls_certs import Pki
-from tests.tls_servers import TlsHttpServer, pki_in, server_context
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return pki_in(tmp_path_factory)
+from tests.tls_servers import TlsHttpServer, server_context
 
 
 @pytest.fixture

@@ -15,12 +15,6 @@ import pytest
 from tests.integration._util import make_curl, run_multi
 from tests.nginx import Nginx, find_nginx
 from tests.tls_certs import Pki
-from tests.tls_servers import pki_in
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return pki_in(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,7 @@ import pytest
 from tests.integration._util import fetch, make_curl, perform
 from tests.servers import HttpServer, pattern_bytes
 from tests.tls_certs import Pki
-from tests.tls_servers import TlsHttpProxy, TlsHttpServer, pki_in, server_context
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return pki_in(tmp_path_factory)
+from tests.tls_servers import TlsHttpProxy, TlsHttpServer, server_context
 
 
 @pytest.fixture

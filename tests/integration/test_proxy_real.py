@@ -17,7 +17,7 @@ import pytest
 from tests.integration._util import fetch
 from tests.servers import HttpServer, pattern_bytes
 from tests.tls_certs import Pki
-from tests.tls_servers import TlsHttpServer, pki_in, server_context
+from tests.tls_servers import TlsHttpServer, server_context
 
 pytest.importorskip("proxy", reason="proxy.py is in the test extra")
 
@@ -67,11 +67,6 @@ def real_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return pki_in(tmp_path_factory)
 
 
 def _via(port: int, userpwd: str = "user:pass") -> list[tuple[str, object]]:

@@ -14,7 +14,7 @@ from tests.integration._util import fetch
 from tests.proxy_servers import SocksServer
 from tests.servers import HttpServer
 from tests.tls_certs import Pki
-from tests.tls_servers import TlsHttpServer, pki_in, server_context
+from tests.tls_servers import TlsHttpServer, server_context
 
 E_PROXY = 97  # CURLE_PROXY (libcurl 7.73); pycurl exports no name for it
 
@@ -76,11 +76,6 @@ def test_socks_proxy_closes(mod: ModuleType, origin: HttpServer) -> None:
         out = fetch(mod, origin.url("/"), [("PROXY", f"socks5h://127.0.0.1:{proxy.port}")])
     assert out.code == E_PROXY
     assert "closed" in out.message
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return pki_in(tmp_path_factory)
 
 
 def test_https_through_socks5h(mod: ModuleType, pki: Pki) -> None:

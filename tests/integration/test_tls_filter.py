@@ -52,7 +52,6 @@ from tests.tls_servers import (
     TlsScriptedServer,
     drive,
     exchange,
-    pki_in,
     send_close_notify,
     server_context,
 )
@@ -62,11 +61,6 @@ HELLO = b"hello\n"
 ROUTES = {"/": Response(body=HELLO)}
 MAX_TLSv1_2 = SSLVERSION_TLSv1_2 << 16
 HAVE_PYCURL = importlib.util.find_spec("pycurl") is not None
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return pki_in(tmp_path_factory)
 
 
 @pytest.fixture

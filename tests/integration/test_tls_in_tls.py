@@ -39,17 +39,11 @@ from tests.tls_servers import (
     TlsHttpProxy,
     TlsHttpServer,
     TlsScriptedServer,
-    pki_in,
     send_close_notify,
     server_context,
 )
 
 BIG = 8 * 1024 * 1024 + 12345  # several MB and not a multiple of any record or buffer size
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return pki_in(tmp_path_factory)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from tests.integration._util import Opts, fetch
 from tests.proxy_servers import HttpProxy
 from tests.servers import HttpServer, Request, Response
 from tests.tls_certs import Pki
-from tests.tls_servers import TlsHttpServer, pki_in, server_context
+from tests.tls_servers import TlsHttpServer, server_context
 
 FOLLOW = ("FOLLOWLOCATION", 1)
 PASSWORD = "S3cretPw"
@@ -134,11 +134,6 @@ def test_unrestricted_auth_sends_everything(
     out = fetch(mod, _start_url("headers", first.port), [*opts, ("UNRESTRICTED_AUTH", 1)])
     assert out.code == 0
     assert _sent(first.requests[1]) == {"Authorization": "Bearer tok", "Cookie": "sid=1"}
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return pki_in(tmp_path_factory)
 
 
 @pytest.mark.parametrize("kind", ["userpwd", "headers"])
