@@ -27,19 +27,25 @@ def _params(value: str) -> dict[str, str]:
     return {k: v1 or v2 for k, v1, v2 in re.findall(r'(\w+)=(?:"([^"]*)"|([^,\s]+))', value)}
 
 
-def _digest_ok(request: Request, password: str = PASSWORD) -> bool:
-    auth = request.header("authorization") or ""
-    if not auth.startswith("Digest "):
-        return False
-    p = _params(auth[7:])
+def _digest_answer(value: str | None, method: str) -> dict[str, str] | None:
+    """The parameters of a Digest answer (MD5, qop auth) that is right for USER/PASSWORD and
+    `method` (RFC 7616 3.4.1), or None."""
+    if value is None or not value.startswith("Digest "):
+        return None
+    p = _params(value[7:])
 
     def h(s: str) -> str:
         return hashlib.md5(s.encode()).hexdigest()
 
-    ha1 = h(f"{p['username']}:{p['realm']}:{password}")
-    ha2 = h(f"{request.method}:{p['uri']}")
+    ha1 = h(f"{USER}:{p['realm']}:{PASSWORD}")
+    ha2 = h(f"{method}:{p['uri']}")
     want = h(f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:{p['qop']}:{ha2}")
-    return p["response"] == want and p["uri"] == request.target and p["nonce"] == NONCE
+    return p if p["response"] == want and p["username"] == USER else None
+
+
+def _digest_ok(request: Request) -> bool:
+    p = _digest_answer(request.header("authorization"), request.method)
+    return p is not None and p["uri"] == request.target and p["nonce"] == NONCE
 
 
 _CHALLENGE = f'Digest realm="test", nonce="{NONCE}", qop="auth", algorithm=MD5'
@@ -245,18 +251,9 @@ def test_proxy_digest(mod: ModuleType) -> None:
                 return
             value = request.header("proxy-authorization")
             seen.append(value)
-            if value is not None and value.startswith("Digest "):
-                p = _params(value[7:])
-
-                def h(s: str) -> str:
-                    return hashlib.md5(s.encode()).hexdigest()
-
-                ha1 = h(f"{USER}:{p['realm']}:{PASSWORD}")
-                ha2 = h(f"{request.method}:{p['uri']}")
-                want = h(f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:{p['qop']}:{ha2}")
-                if p["response"] == want:
-                    conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nproxy ok")
-                    continue
+            if _digest_answer(value, request.method) is not None:
+                conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nproxy ok")
+                continue
             challenge = _CHALLENGE.encode()
             conn.send(
                 b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: "
@@ -290,18 +287,9 @@ def test_connect_tunnel_digest(mod: ModuleType, server: HttpServer) -> None:
     from tests.proxy_servers import HttpProxy
 
     def answer(request: Request) -> bytes | None:
-        value = request.header("proxy-authorization") or ""
-        if value.startswith("Digest "):
-            p = _params(value[7:])
-
-            def h(s: str) -> str:
-                return hashlib.md5(s.encode()).hexdigest()
-
-            ha1 = h(f"{USER}:{p['realm']}:{PASSWORD}")
-            ha2 = h(f"CONNECT:{p['uri']}")
-            want = h(f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:{p['qop']}:{ha2}")
-            if p["response"] == want and p["uri"] == request.target:
-                return None  # 200 Connection established
+        p = _digest_answer(request.header("proxy-authorization"), "CONNECT")
+        if p is not None and p["uri"] == request.target:
+            return None  # 200 Connection established
         return (
             b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: "
             + _CHALLENGE.encode()
