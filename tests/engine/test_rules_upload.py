@@ -82,3 +82,27 @@ def test_expect_100_wait_is_a_timer_deadline(
     assert received["body"] == b"payload"
     assert received["body_at"] - received["head_at"] >= 0.3
     assert b"".join(c.body) == b"ok"
+
+
+def test_rate_limit_waits_on_the_timer(
+    mod: ModuleType,
+    recorders: Callable[..., Recorder],
+    handles: Callable[..., Any],
+    server: HttpServer,
+) -> None:
+    """Rule 18 for MAX_RECV_SPEED_LARGE: the engine does not sleep; at some point it watches
+    no socket for the transfer and waits on a timer it announced."""
+    rec = recorders(mod)
+    c = handles(mod, server.url("/bytes/1000000"), MAX_RECV_SPEED_LARGE=2_000_000)
+    rec.multi.add_handle(c)
+    rec.kick()
+    waited_on_timer = False
+    deadline = time.monotonic() + 10
+    while rec.running != 0:
+        assert time.monotonic() < deadline
+        if rec.running == 1 and not rec.tcp_watched() and rec.timer_ms:
+            waited_on_timer = True
+        rec.step(0.5)
+    assert waited_on_timer
+    assert len(b"".join(c.body)) == 1000000
+    rec.multi.remove_handle(c)
