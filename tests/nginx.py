@@ -11,12 +11,22 @@ to SIGTERM then SIGKILL if it lingers, reaps the process and removes the prefix.
 
 Keep-alive limits are raised (keepalive_requests 100000, keepalive_timeout 60s) so a benchmark
 or a long test never sees nginx close a connection it would otherwise reuse.
+
+With `http2=True` (opt-in; needs `tls`), the TLS listener offers h2 by ALPN (then http/1.1),
+and a second cleartext port, `h2c_port`, speaks HTTP/2 with prior knowledge. How to say so
+depends on the version (`nginx -v`): from 1.25.1 the `http2 on;` directive inside the server
+block (the `http2` listen parameter is deprecated there); before, the `http2` parameter of
+`listen`, with which the cleartext port speaks h2c only (1.25.1's also takes HTTP/1.1).
+Before 1.19.7, HTTP/2 connections had their own request limit (`http2_max_requests`, 1000),
+which is raised to match keepalive_requests.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import re
 import shutil
 import signal
 import socket
@@ -28,7 +38,7 @@ from types import TracebackType
 
 from tests.servers import pattern_bytes
 
-__all__ = ["FILES", "Nginx", "NginxError", "find_nginx"]
+__all__ = ["FILES", "Nginx", "NginxError", "find_nginx", "nginx_version"]
 
 # Path served -> size in bytes; the body is pattern_bytes(size).
 FILES = {"/128": 128, "/1k": 1024, "/64k": 64 * 1024, "/1m": 1024 * 1024}
@@ -71,14 +81,26 @@ http {{
 # With a certificate: the same files over TLS on `tls_port` (keep-alive, session tickets on).
 _TLS_SERVER = """\
     server {{
-        listen 127.0.0.1:{tls_port} ssl;
+        listen 127.0.0.1:{tls_port} ssl{listen_http2};
         server_name localhost;
         root {prefix}/www;
         ssl_certificate {cert};
         ssl_certificate_key {key};
         ssl_protocols TLSv1.2 TLSv1.3;
-    }}
+{http2}    }}
 """
+
+# With http2: the same files over cleartext HTTP/2 (prior knowledge) on `h2c_port`.
+_H2C_SERVER = """\
+    server {{
+        listen 127.0.0.1:{h2c_port}{listen_http2};
+        server_name localhost;
+        root {prefix}/www;
+{http2}    }}
+"""
+
+_HTTP2_ON_SINCE = (1, 25, 1)  # `http2 on;`; the listen parameter is deprecated from here
+_HTTP2_MAX_REQUESTS_UNTIL = (1, 19, 7)  # from here keepalive_requests covers HTTP/2 too
 
 
 class NginxError(RuntimeError):
@@ -91,6 +113,25 @@ def find_nginx() -> str | None:
     if found is not None:
         return found
     return _DEFAULT_BINARY if os.access(_DEFAULT_BINARY, os.X_OK) else None
+
+
+@functools.lru_cache(maxsize=8)
+def nginx_version(binary: str) -> tuple[int, ...]:
+    """Return the version of the nginx at `binary` (from `nginx -v`), e.g. (1, 22, 1).
+
+    Raises NginxError if it cannot be run or does not say.
+    """
+    try:
+        done = subprocess.run(
+            [binary, "-v"], capture_output=True, timeout=10, check=False, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise NginxError(f"cannot run {binary} -v: {exc}") from exc
+    text = (done.stderr + done.stdout).decode(errors="replace")
+    found = re.search(r"nginx/(\d+(?:\.\d+)*)", text)
+    if found is None:
+        raise NginxError(f"{binary} -v did not give a version: {text!r}")
+    return tuple(int(part) for part in found.group(1).split("."))
 
 
 def _free_port() -> int:
@@ -112,12 +153,17 @@ class Nginx:
         workers: int = 1,
         start_timeout: float = 10.0,
         tls: tuple[Path, Path] | None = None,
+        http2: bool = False,
     ) -> None:
+        if http2 and tls is None:
+            raise ValueError("http2 needs tls (h2 is offered on the TLS listener)")
         self.binary = binary or find_nginx() or _DEFAULT_BINARY
         self.workers = workers
         self.start_timeout = start_timeout
         self.tls = tls  # (certificate chain, key) PEM files: also serve HTTPS on tls_port
+        self.http2 = http2  # h2 by ALPN on tls_port, and h2c (prior knowledge) on h2c_port
         self.tls_port = 0
+        self.h2c_port = 0
         self.port = 0
         self.prefix: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -146,6 +192,15 @@ class Nginx:
         if not self.tls_port:
             raise RuntimeError("nginx not started with tls")
         return f"https://localhost:{self.tls_port}{path}"
+
+    def h2c_url(self, path: str = "/") -> str:
+        """Return "http://127.0.0.1:H2C_PORT/path", the HTTP/2 prior-knowledge port (needs
+        `http2`)."""
+        if not self.h2c_port:
+            raise RuntimeError("nginx not started with http2")
+        if not path.startswith("/"):
+            path = "/" + path
+        return f"http://127.0.0.1:{self.h2c_port}{path}"
 
     @staticmethod
     def expected_body(path: str) -> bytes:
@@ -192,9 +247,20 @@ class Nginx:
         if self.tls is not None:
             self.tls_port = _free_port()
             cert, key = self.tls
+            listen_http2, http2 = self._http2_directives()
             tls_server = _TLS_SERVER.format(
-                tls_port=self.tls_port, prefix=prefix, cert=cert, key=key
+                tls_port=self.tls_port,
+                listen_http2=listen_http2,
+                prefix=prefix,
+                cert=cert,
+                key=key,
+                http2=http2,
             )
+            if self.http2:
+                self.h2c_port = _free_port()
+                tls_server += _H2C_SERVER.format(
+                    h2c_port=self.h2c_port, listen_http2=listen_http2, prefix=prefix, http2=http2
+                )
         # Workers drop privileges to `user` only when the master is root; the default user
         # (nobody) could not read our 0700 prefix, so a root master keeps root. Without root
         # the directive only draws a warning, so it is left out.
@@ -230,6 +296,17 @@ class Nginx:
                 time.sleep(0.01)
         raise NginxError(f"nginx did not listen within {self.start_timeout}s:\n{self.error_log()}")
 
+    def _http2_directives(self) -> tuple[str, str]:
+        """Return what enables HTTP/2 in a server block: (a `listen` parameter, directives)."""
+        if not self.http2:
+            return "", ""
+        version = nginx_version(self.binary)
+        if version >= _HTTP2_ON_SINCE:
+            return "", "        http2 on;\n"
+        if version < _HTTP2_MAX_REQUESTS_UNTIL:
+            return " http2", "        http2_max_requests 100000;\n"
+        return " http2", ""
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop nginx (graceful, then forceful), reap it and remove its prefix. Idempotent."""
         process, self._process = self._process, None
@@ -248,6 +325,7 @@ class Nginx:
                 shutil.rmtree(self.prefix, ignore_errors=True)
                 self.prefix = None
             self.port = 0
+            self.h2c_port = 0
 
     def __enter__(self) -> Nginx:
         return self.start()

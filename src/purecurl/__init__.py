@@ -10,6 +10,8 @@ import platform as _platform
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
+from h2 import __version__ as _h2_version
+
 from purecurl import _options
 from purecurl._codes import easy_strerror, multi_strerror, share_strerror
 from purecurl._errors import error
@@ -26,9 +28,9 @@ from purecurl.multi import CurlMulti
 from purecurl.proto.decoding import codec_versions as _codec_versions
 from purecurl.share import CurlShare
 
-# libcurl names its content codecs in the version string; so does purecurl when the optional
-# brotli / zstd modules are there.
-version = " ".join([_VERSION, *_codec_versions()])
+# libcurl names its content codecs and its HTTP/2 library (nghttp2/x.y) in the version string;
+# so does purecurl, with the optional brotli / zstd modules when they are there.
+version = " ".join([_VERSION, *_codec_versions(), f"h2/{_h2_version}"])
 COMPILE_SSL_LIB = "openssl"
 
 # Every int constant, generated from the one option table (COMPILE_LIBCURL_VERSION_NUM and
@@ -74,6 +76,7 @@ def version_info() -> tuple[_Any, ...]:
         | _options.PUBLIC_CONSTANTS.get("VERSION_ASYNCHDNS", 1 << 7)
         | _options.PUBLIC_CONSTANTS.get("VERSION_LARGEFILE", 1 << 9)
         | _options.PUBLIC_CONSTANTS.get("VERSION_UNIX_SOCKETS", 1 << 19)
+        | _options.PUBLIC_CONSTANTS.get("VERSION_HTTP2", 1 << 16)
     )
     host = f"{_platform.machine()}-pc-{_platform.system().lower()}-purecurl"
     return (

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
 TORNADO = "tornado==6.6.1"
 PYCURL_SKIPS = 43  # `runtests` with the real pycurl, same Tornado: OK (skipped=43)
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -42,6 +44,10 @@ sys.modules["pycurl"] = purecurl
 """
 
 
+# purecurl runs from src/ on PYTHONPATH in that venv: its own dependencies go in too
+DEPENDENCIES = tomllib.loads((SRC.parent / "pyproject.toml").read_text())["project"]["dependencies"]
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_tornado_suite_runs_on_purecurl(tmp_path: Path) -> None:
@@ -58,6 +64,7 @@ def test_tornado_suite_runs_on_purecurl(tmp_path: Path) -> None:
             "--disable-pip-version-check",
             TORNADO,
             "brotli",
+            *DEPENDENCIES,
         ],
         capture_output=True,
         text=True,

@@ -8,7 +8,7 @@ import pytest
 
 from purecurl.engine import state as S
 from purecurl.engine.interest import POLL_IN, POLL_INOUT, POLL_OUT, POLL_REMOVE, SocketTable
-from purecurl.engine.pool import ConnectionPool
+from purecurl.engine.pool import ConnectionPool, WaitQueue
 from purecurl.engine.timers import CONNECT, RUN_NOW, TOTAL, DeadlineQueue, ms_until
 
 
@@ -219,3 +219,18 @@ def test_every_move_outside_the_table_is_refused() -> None:
                 with pytest.raises(S.StateError):
                     S.check_move(old, new)
     assert S.MSGSENT not in S.ALLOWED[S.PERFORMING]
+
+
+def test_wait_queue_keeps_arrival_order_per_key_and_forgets_removed_waiters() -> None:
+    q: WaitQueue[str] = WaitQueue()
+    for item, key in (("a1", "A"), ("b1", "B"), ("a2", "A"), ("a3", "A")):
+        q.append(item, key)
+    q.append("a1", "A")  # already waiting: not twice
+    assert len(q) == 4 and q.waiting_keys() == ["A", "B"]
+    assert q.first("A") == "a1" and q.first("B") == "b1" and q.first("C") is None
+    q.remove("a2")  # from the middle (a removed handle)
+    q.remove("a1")
+    q.remove("zz")  # not waiting: no error
+    assert q.first("A") == "a3" and len(q) == 2
+    q.remove("b1")
+    assert q.waiting_keys() == ["A"] and list(q) == ["a3"]

@@ -23,6 +23,7 @@ from purecurl._errors import CurlError
 from purecurl._options import EASY_OPTIONS
 from purecurl.proto.auth import Credentials, basic_value, wanted_mask
 from purecurl.proto.decoding import accept_encoding_value
+from purecurl.proto.http2 import upgrade_settings
 from purecurl.proto.multipart import MultipartBody, body_from_httppost
 from purecurl.proto.netrc import netrc_credentials
 from purecurl.proto.proxy import (
@@ -81,6 +82,7 @@ LOW_SPEED_LIMIT = num("LOW_SPEED_LIMIT")
 LOW_SPEED_TIME = num("LOW_SPEED_TIME")
 SERVER_RESPONSE_TIMEOUT = num("SERVER_RESPONSE_TIMEOUT", "FTP_RESPONSE_TIMEOUT")
 FORBID_REUSE = num("FORBID_REUSE")
+PIPEWAIT = num("PIPEWAIT")
 FRESH_CONNECT = num("FRESH_CONNECT")
 INTERFACE = num("INTERFACE")
 LOCALPORT = num("LOCALPORT")
@@ -229,6 +231,9 @@ _TLS_OPTIONS: tuple[tuple[str, int, int | None], ...] = tuple(
 HTTP_VERSION_NONE = 0
 HTTP_VERSION_1_0 = 1
 HTTP_VERSION_1_1 = 2
+HTTP_VERSION_2_0 = 3
+HTTP_VERSION_2TLS = 4
+HTTP_VERSION_2_PRIOR_KNOWLEDGE = 5
 
 # CURL_IPRESOLVE_*
 _IPRESOLVE_FAMILY = {0: socket.AF_UNSPEC, 1: socket.AF_INET, 2: socket.AF_INET6}
@@ -302,6 +307,8 @@ class Config:
         "forbid_reuse",
         "form_body",
         "fresh_connect",
+        "h2_prior",
+        "h2_upgrade",
         "happy_eyeballs",
         "head_bytes",
         "header_fn",
@@ -325,6 +332,7 @@ class Config:
         "opensocket",
         "opts",
         "origin_key",
+        "pipewait",
         "postredir",
         "progress",
         "progress_old",
@@ -527,6 +535,11 @@ class Config:
 
         version = opts.get(HTTP_VERSION) or HTTP_VERSION_NONE
         self.http10 = version == HTTP_VERSION_1_0
+        # h2c with prior knowledge: cleartext, straight to an origin (never a forward proxy)
+        self.h2_prior = (
+            version == HTTP_VERSION_2_PRIOR_KNOWLEDGE and url.scheme == "http" and not forward
+        )
+        self.pipewait = bool(opts.get(PIPEWAIT))
         user_headers: list[bytes] = list(opts.get(HTTPHEADER) or ())
         extra_defaults: list[tuple[str, str]] = []
 
@@ -565,6 +578,19 @@ class Config:
         if forward:
             name, _, value = FORWARD_PROXY_HEADER.decode("latin-1").partition(":")
             extra_defaults.append((name, value.strip()))
+        # HTTP_VERSION 2 on http://: ask an HTTP/1.1 server to switch (RFC 7540 §3.2), for a
+        # request without a body (the switch leaves no room to send one)
+        self.h2_upgrade = (
+            version == HTTP_VERSION_2_0
+            and url.scheme == "http"
+            and not forward
+            and body_kind == BODY_NONE
+            and proxy is None
+        )
+        if self.h2_upgrade:
+            extra_defaults.append(("Connection", "Upgrade, HTTP2-Settings"))
+            extra_defaults.append(("Upgrade", "h2c"))
+            extra_defaults.append(("HTTP2-Settings", upgrade_settings().decode("ascii")))
 
         # Cookies: CURLOPT_COOKIE alone is a fixed header; with a cookie engine (COOKIEFILE,
         # COOKIEJAR, COOKIELIST or a shared jar) the engine makes it per request.
@@ -689,6 +715,7 @@ class Config:
             proxy,
             self.proxy_tls,
             self.connect_head,
+            self.h2_prior,
         )
 
     def connect_head_with(self, proxy_auth: str | None) -> bytes:
@@ -811,6 +838,18 @@ def _header_named(line: Any, names: tuple[bytes, ...]) -> bool:
     return parsed is not None and parsed[0].strip().lower() in names
 
 
+def alpn_offer(version: int) -> tuple[str, ...]:
+    """The ALPN list offered to the origin for CURLOPT_HTTP_VERSION (vtls.c alpn_get_spec):
+    h2 first unless HTTP/1 was asked for; prior knowledge offers h2 alone."""
+    if version == HTTP_VERSION_1_0:
+        return ("http/1.0",)
+    if version == HTTP_VERSION_1_1:
+        return ("http/1.1",)
+    if version == HTTP_VERSION_2_PRIOR_KNOWLEDGE:
+        return ("h2",)
+    return ("h2", "http/1.1")
+
+
 def _tls_settings(opts: dict[int, Any], proxy: bool) -> TlsSettings:
     """The TLS options of the origin (or, with `proxy`, of an HTTPS proxy) as TlsSettings."""
     values: dict[str, Any] = {}
@@ -836,6 +875,8 @@ def _tls_settings(opts: dict[int, Any], proxy: bool) -> TlsSettings:
         values["certinfo"] = bool(opts.get(OPT_CERTINFO))
     if not opts.get(SSL_ENABLE_ALPN, 1):
         values["alpn"] = ()
+    elif not proxy:
+        values["alpn"] = alpn_offer(opts.get(HTTP_VERSION) or HTTP_VERSION_NONE)
     return TlsSettings(**values)
 
 

@@ -63,7 +63,7 @@ from purecurl.engine.interest import (
     SockEntry,
     SocketTable,
 )
-from purecurl.engine.pool import ConnectionPool
+from purecurl.engine.pool import ConnectionPool, WaitQueue
 from purecurl.engine.timers import DeadlineQueue, ms_until
 from purecurl.engine.transfer import (
     UP_BODY,
@@ -78,6 +78,7 @@ from purecurl.engine.upload import BodyReader, BufferReader, CallbackReader, For
 from purecurl.proto.cookies import CookieJar, SetCookieTally, secure_context
 from purecurl.proto.decoding import ContentDecoder
 from purecurl.proto.http1 import Body, End, Head, ResponseError, ResponseParser
+from purecurl.proto.http2 import GoAway, H2Session, Reset, error_name, h2_request_fields
 from purecurl.proto.socks import SocksHandshake
 from purecurl.proto.url import check_scheme, resolve_reference
 from purecurl.transport.connect import TcpConnector
@@ -118,6 +119,7 @@ INFO_DATA_OUT = 4
 
 # CURLPIPE_*
 PIPE_MULTIPLEX = 2
+DEFAULT_BUFSIZE = 256 * 1024
 
 SocketCallback = Callable[[int, int, Any], Any]
 TimerCallback = Callable[[int], Any]
@@ -160,7 +162,7 @@ class MultiEngine:
         self.transfers: dict[Transfer, None] = {}
         self.running = 0
         self.msgs: deque[Transfer] = deque()
-        self.pending: deque[Transfer] = deque()
+        self.pending: WaitQueue[Transfer] = WaitQueue()
         self.fd_map: dict[int, Connection | Transfer | _ResolverWaker] = {}
         self.resolver: Resolver | None = None
         self.dns_cache = DnsCache()
@@ -188,6 +190,10 @@ class MultiEngine:
         self.easy_pool = False  # the private multi of Curl.perform
         self.shared_pool = False  # self.pool belongs to a CurlShare (LOCK_DATA_CONNECT)
         self.most_added = 0  # the most transfers added at once (sizes the idle pool)
+        # HTTP/2 connections that may take another stream, by origin; connections being set
+        # up that may turn out to multiplex (what PIPEWAIT waits for), by origin
+        self.h2_conns: dict[Any, list[Connection]] = {}
+        self.h2_coming: dict[Any, int] = {}
 
     def __repr__(self) -> str:
         return (
@@ -478,6 +484,9 @@ class MultiEngine:
 
     def _run_fd_target(self, target: Connection | Transfer | _ResolverWaker, now: float) -> bool:
         if type(target) is Connection:
+            if target.h2 is not None:
+                self._h2_io(target, now)
+                return True
             owner = target.owner
             if owner is None:
                 return False  # an idle pooled connection; not watched, stray event
@@ -711,12 +720,26 @@ class MultiEngine:
                 raise CurlError(C.E_READ_ERROR, "Failed reading from file") from exc
         self._finish(t, C.E_OK, "", now)
 
-    def _acquire(self, t: Transfer, now: float) -> None:
-        """Attach an idle connection, open a new one, or queue `t` (PENDING)."""
+    def _acquire(self, t: Transfer, now: float, avoid: Connection | None = None) -> None:
+        """Attach a multiplexing or idle connection, open a new one, or queue `t` (PENDING).
+
+        As libcurl's ConnectionExists: an HTTP/2 connection to the origin with a free stream
+        comes first; a full one is skipped. With PIPEWAIT, a connection still being set up
+        that may turn out to multiplex is waited for rather than a new one opened.
+        """
         cfg = t.cfg
         assert cfg is not None
         pool = self.pool
         if not cfg.fresh_connect:
+            if self.h2_conns and self.pipelining & PIPE_MULTIPLEX:
+                for live in self.h2_conns.get(cfg.origin_key, ()):
+                    h2 = live.h2
+                    assert h2 is not None
+                    if live is not avoid and len(live.streams) < h2.max_streams(
+                        self.max_concurrent_streams
+                    ):
+                        self._attach(t, live, now, reused=True)
+                        return
             while True:
                 conn = pool.take_idle(cfg.origin_key)
                 if conn is None:
@@ -726,6 +749,16 @@ class MultiEngine:
                     return
                 self._info(t, f"Connection {conn.id} seems to be dead")
                 self._close_conn(conn, now)
+            if (
+                cfg.pipewait
+                and self.pipelining & PIPE_MULTIPLEX
+                and self.h2_coming.get(cfg.origin_key)
+            ):
+                self._info(t, "Found pending candidate for reuse and CURLOPT_PIPEWAIT is set")
+                if t.state != S.PENDING:
+                    self._move(t, S.PENDING)
+                    self.pending.append(t, _wait_key(cfg))
+                return
         host_key = cfg.host_key
         if not pool.may_open(host_key, self.max_host, self.max_total):
             victim = pool.idle_to_evict_for(host_key, self.max_host, self.max_total)
@@ -734,7 +767,7 @@ class MultiEngine:
                 # when the connection does.
                 if t.state != S.PENDING:
                     self._move(t, S.PENDING)
-                    self.pending.append(t)
+                    self.pending.append(t, _wait_key(cfg))
                 return
             self._close_conn(victim, now)
         self._open_connection(t, cfg, now)
@@ -744,6 +777,9 @@ class MultiEngine:
         conn = Connection(self.next_conn_id, cfg.origin_key, cfg.host_key)
         self.next_conn_id += 1
         self.pool.opened(conn)
+        if cfg.h2_prior or (cfg.tls is not None and "h2" in cfg.tls.alpn):
+            conn.maybe_h2 = True
+            self.h2_coming[cfg.origin_key] = self.h2_coming.get(cfg.origin_key, 0) + 1
         conn.owner = t
         t.conn = conn
         t.num_connects += 1
@@ -755,6 +791,8 @@ class MultiEngine:
         sock = conn.sock
         if sock is None:
             return False
+        if conn.h2 is not None:
+            return self._h2_alive(conn, sock, conn.h2)
         if conn.tls_key is not None or isinstance(sock, (ssl.SSLSocket, TlsOverTls)):
             return _tls_alive(sock)
         try:
@@ -768,7 +806,12 @@ class MultiEngine:
         return False
 
     def _attach(self, t: Transfer, conn: Connection, now: float, reused: bool) -> None:
-        conn.owner = t
+        if conn.h2 is not None:
+            conns = self.h2_conns.setdefault(conn.origin_key, [])
+            if conn not in conns:
+                conns.append(conn)
+        else:
+            conn.owner = t
         conn.uses += 1
         t.conn = conn
         t.primary_ip = conn.primary_ip
@@ -796,24 +839,25 @@ class MultiEngine:
         pending = self.pending
         if not pending:
             return
-        still: deque[Transfer] = deque()
         pool = self.pool
-        while pending:
-            if self.max_total and pool.total >= self.max_total and not pool.idle_count:
-                # Nothing can start until a connection closes: stop scanning (no per-finish
-                # work proportional to the queue length).
-                still.extend(pending)
-                pending.clear()
-                break
-            t = pending.popleft()
-            if t.state != S.PENDING:
-                continue
-            self._acquire(t, now)
-            if t.state == S.PENDING:
-                still.append(t)
-            else:
-                self.deadlines.set(t, T.RUN_NOW, now)
-        self.pending = still
+        for key in pending.waiting_keys():
+            while True:
+                if (
+                    self.max_total
+                    and pool.total >= self.max_total
+                    and not pool.idle_count
+                    and not self.h2_conns
+                ):
+                    return  # nothing can start until a connection closes
+                t = pending.first(key)
+                if t is None:
+                    break
+                if t.state == S.PENDING:
+                    self._acquire(t, now)
+                    if t.state == S.PENDING:
+                        break  # the ones behind it, asking the same, wait too
+                    self.deadlines.set(t, T.RUN_NOW, now)
+                pending.remove(t)
 
     # -- RESOLVING
 
@@ -980,10 +1024,16 @@ class MultiEngine:
         if (conn.stages or conn.step is not None) and not self._run_setup(t, cfg, conn, now):
             return
         self.deadlines.clear(t, T.CONNECT)
+        if cfg.h2_prior or (conn.tls_key is not None and _alpn(conn.sock) == "h2"):
+            conn.h2 = H2Session()
         if cfg.verbose:
-            self._info(t, "using HTTP/1.x")
+            self._info(t, "using HTTP/2" if conn.h2 is not None else "using HTTP/1.x")
         self._attach(t, conn, now, reused=False)
         self._move(t, S.PERFORMING)
+        if conn.maybe_h2:
+            self._no_longer_coming(conn)
+            if self.pending:
+                self._kick_pending(now)
 
     def _tcp_connected(
         self, t: Transfer, cfg: Config, conn: Connection, sock: socket.socket, now: float
@@ -1193,6 +1243,10 @@ class MultiEngine:
         else:
             head = cfg.head_bytes
         t.up_cut = False
+        conn = t.conn
+        if conn is not None and conn.h2 is not None:
+            self._h2_request(t, cfg, conn, conn.h2, head, probe, now)
+            return
         body = cfg.body
         if cfg.body_kind == BODY_NONE or probe:
             t.sendbuf = head
@@ -1216,7 +1270,6 @@ class MultiEngine:
             t.up = UP_HEAD
         t.sent = 0
         t.request_size = 0
-        conn = t.conn
         t.parser = ResponseParser(
             head_request=cfg.is_head,
             http09_allowed=cfg.http09,
@@ -1410,6 +1463,11 @@ class MultiEngine:
     def _performing(self, t: Transfer, now: float) -> None:
         conn = t.conn
         assert conn is not None
+        if conn.h2 is not None:
+            if t.up == UP_BODY:
+                self._h2_upload(t, conn, conn.h2, now)
+            self._h2_io(conn, now)
+            return
         sock = conn.sock
         assert sock is not None
         up = t.up
@@ -1483,7 +1541,12 @@ class MultiEngine:
                 raise
             if events:
                 self._process(t, events, now)
-                if t.state not in S.LIVE or t.paused & PAUSE_RECV or t.conn is not conn:
+                if (
+                    t.state not in S.LIVE
+                    or t.paused & PAUSE_RECV
+                    or t.conn is not conn
+                    or t.parser is not parser
+                ):
                     return
                 if cfg.max_recv_speed and self._rate_limited(t, cfg.max_recv_speed, now):
                     return
@@ -1503,13 +1566,18 @@ class MultiEngine:
             if tp is Body:
                 assert isinstance(ev, Body)
                 if t.follow is not None:
-                    continue  # the body of a redirect that is followed is not the user's
+                    # the body of a redirect that is followed is not the user's
+                    if t.stream_id:
+                        self._h2_consumed(t, len(ev.data))
+                    continue
                 decoder = t.decoder
                 if decoder is not None:
                     t.size_dl += len(ev.data)  # SIZE_DOWNLOAD counts what came off the wire
                     if cfg.verbose:
                         self._debug(t, INFO_DATA_IN, ev.data)
                     decoder.feed(ev.data)
+                    if t.stream_id:
+                        self._h2_consumed(t, len(ev.data))
                     if not self._deliver_decoded(t, cfg, decoder, None):
                         t.held.extend(events[i:])
                         return
@@ -1531,6 +1599,9 @@ class MultiEngine:
                     t.held.append(ev)
                     t.held.extend(events[i:])
                     return
+                if t.stream_id:
+                    # HTTP/2 flow control: the application took it, the peer may send more
+                    self._h2_consumed(t, len(data))
             elif tp is _Decoded:
                 # decoded output held back by a pause, then the rest of that body piece
                 decoder = t.decoder
@@ -1546,6 +1617,9 @@ class MultiEngine:
                     return
             else:
                 assert isinstance(ev, End)
+                if t.switching:
+                    self._h2_switch(t, now)
+                    return
                 if ev.trailers:
                     fn = cfg.header_fn
                     for line in ev.trailers:
@@ -1642,6 +1716,8 @@ class MultiEngine:
             if status == 100 and t.up == UP_WAIT:
                 t.up = UP_BODY  # "100 Continue": send the body now
                 self.deadlines.clear(t, T.EXPECT_100)
+            elif status == 101 and cfg.h2_upgrade and t.stream_id == 0:
+                t.switching = True  # the parser ends here; HTTP/2 frames follow
             return
         if t.up == UP_WAIT or (t.up == UP_BODY and status >= 300):
             # A final answer before the body went (all) out: stop sending it. The server
@@ -1872,6 +1948,428 @@ class MultiEngine:
         self._close_conn(conn, now)
         self._open_connection(t, cfg, now)
 
+    # ------------------------------------------------------------------ HTTP/2
+
+    # Theory of operation: an HTTP/2 connection belongs to no transfer. Its streams' transfers
+    # are in `conn.streams`; each stream's transfer asks for POLL_IN on the shared fd (so the
+    # fd is watched while any stream wants data, SEMANTICS rule 9) and the connection itself
+    # asks for POLL_OUT while the socket has not taken all h2 wants sent. `_h2_io` is the one
+    # place that does the connection's I/O: it sends, reads what is there, and hands each
+    # stream's events to its transfer through the same `_process` HTTP/1 uses. It runs when
+    # the fd is ready (every stream on it, rule 4) and whenever one of its transfers runs.
+
+    def _no_longer_coming(self, conn: Connection) -> None:
+        conn.maybe_h2 = False
+        key = conn.origin_key
+        n = self.h2_coming.get(key, 0) - 1
+        if n > 0:
+            self.h2_coming[key] = n
+        else:
+            self.h2_coming.pop(key, None)
+
+    def _h2_unlist(self, conn: Connection) -> None:
+        """The connection takes no new stream (it goes idle, broke or closes)."""
+        conns = self.h2_conns.get(conn.origin_key)
+        if conns is not None and conn in conns:
+            conns.remove(conn)
+            if not conns:
+                del self.h2_conns[conn.origin_key]
+
+    def _h2_request(
+        self,
+        t: Transfer,
+        cfg: Config,
+        conn: Connection,
+        h2: H2Session,
+        head: bytes,
+        probe: bool,
+        now: float,
+    ) -> None:
+        """Open the request's stream: HEADERS now, a body from the reader as flow control
+        lets it go (`_h2_upload`)."""
+        has_body = cfg.body_kind != BODY_NONE and not probe
+        if has_body:
+            reader = t.reader
+            if reader is None:
+                reader = t.reader = self._new_reader(cfg)
+            elif reader.needs_rewind():
+                try:
+                    reader.rewind()
+                finally:
+                    if reader.exc is not None:
+                        t.exc = reader.exc
+        url = cfg.url
+        fields = h2_request_fields(
+            head,
+            url.scheme.encode(),
+            url.authority().encode("latin-1"),
+            drop_expect=cfg.expect100,
+        )
+        sid = h2.request(fields, end_stream=not has_body)
+        t.stream_id = sid
+        conn.streams[sid] = t
+        # Wanting to read from now on: the fd stays watched for this stream even when the
+        # others end before this transfer runs again (rule 10: no REMOVE while in use).
+        self.table.update(t, ((conn.fd, POLL_IN),))
+        t.parser = None
+        t.sendbuf = None
+        t.sent = 0
+        t.head_done = False
+        t.keep_alive = False
+        t.request_size = len(head)
+        t.t_pretransfer = now - t.t_start
+        if not t.xfer_start:
+            t.xfer_start = now
+        if cfg.verbose:
+            self._info(t, f"[HTTP/2] [{sid}] OPENED stream for {cfg.url_str}")
+            for name, value in fields:
+                self._info(
+                    t, f"[HTTP/2] [{sid}] [{name.decode('latin-1')}: {value.decode('latin-1')}]"
+                )
+            first, _, rest = head.partition(b"\r\n")
+            self._debug(t, INFO_HEADER_OUT, first.rpartition(b" ")[0] + b" HTTP/2\r\n" + rest)
+        if t.state != S.PERFORMING and (t.state == S.INIT or t.state == S.PENDING):
+            self._move(t, S.PERFORMING)
+        if cfg.low_speed_limit and cfg.low_speed_time:
+            t.ls_mark = now
+            t.ls_bytes = 0
+            self.deadlines.set(t, T.LOW_SPEED, now + 1.0)
+        if has_body:
+            t.up = UP_BODY
+        else:
+            t.up = UP_NONE
+            self._request_sent(t, cfg, now)
+
+    def _h2_switch(self, t: Transfer, now: float) -> None:
+        """101 Switching Protocols: the connection speaks HTTP/2 from the byte after the
+        101's head, and the request is stream 1 (RFC 7540 §3.2)."""
+        t.switching = False
+        conn = t.conn
+        parser = t.parser
+        assert conn is not None and parser is not None
+        leftover = parser.leftover
+        t.parser = None
+        h2 = conn.h2 = H2Session(upgrade=True)
+        conn.owner = None
+        self.h2_conns.setdefault(conn.origin_key, []).append(conn)
+        t.stream_id = 1
+        conn.streams[1] = t
+        self.table.update(t, ((conn.fd, POLL_IN),))
+        self._info(t, "Received 101, Switching to HTTP/2")
+        if leftover:
+            try:
+                events = h2.feed(leftover)
+            except CurlError as exc:
+                self._h2_failed(conn, exc, now)
+                return
+            self._h2_dispatch(conn, events, now)
+        self._h2_io(conn, now)
+
+    def _h2_upload(self, t: Transfer, conn: Connection, h2: H2Session, now: float) -> None:
+        """Move the request body into the stream as far as its send window goes; a
+        WINDOW_UPDATE (read by `_h2_io`) brings it back here."""
+        cfg = t.cfg
+        reader = t.reader
+        assert cfg is not None and reader is not None
+        sid = t.stream_id
+        while t.up == UP_BODY and not t.paused & PAUSE_SEND:
+            buf = t.sendbuf
+            if buf is None:
+                if cfg.max_send_speed and self._rate_limited(t, cfg.max_send_speed, now):
+                    return
+                if h2.send_window(sid) <= 0:
+                    return
+                data = self._read_body(t, reader, cfg.upload_bufsize)
+                if data is None:
+                    t.paused |= PAUSE_SEND  # READFUNC_PAUSE: Curl.pause(PAUSE_CONT) resumes
+                    return
+                if not data:
+                    h2.end_stream(sid)
+                    self._request_sent(t, cfg, now)
+                    return
+                if cfg.verbose:
+                    self._debug(t, INFO_DATA_OUT, data)
+                t.size_ul += len(data)
+                t.sendbuf = buf = data
+                t.sent = 0
+            n = h2.send_body(sid, memoryview(buf)[t.sent :], end_stream=False)
+            t.sent += n
+            if t.sent < len(buf):
+                return
+            t.sendbuf = None
+            t.sent = 0
+
+    def _h2_consumed(self, t: Transfer, n: int) -> None:
+        conn = t.conn
+        if conn is not None and conn.h2 is not None:
+            conn.h2.consumed(t.stream_id, n)
+
+    def _h2_flush(self, conn: Connection, h2: H2Session) -> CurlError | None:
+        """Send what h2 has queued, as far as the socket takes it; the rest waits for
+        POLL_OUT on the connection's own pollset. Returns the send failure, if any."""
+        out = h2.outgoing()
+        if out:
+            conn.outbuf += out
+        buf = conn.outbuf
+        sock = conn.sock
+        if buf and sock is not None:
+            while buf:
+                try:
+                    n = sock.send(buf)
+                except _WOULD_BLOCK:
+                    break
+                except OSError as exc:
+                    err = send_error(exc) if conn.tls_key is not None else None
+                    if err is None:
+                        err = curl_error(exc, C.E_SEND_ERROR, "Send failure")
+                    err.__cause__ = exc
+                    return err
+                del buf[:n]
+        ps: Pollset = ((conn.fd, POLL_OUT),) if buf else NO_POLL
+        if ps != conn.pollset:
+            self.table.update(conn, ps)
+        return None
+
+    def _h2_io(self, conn: Connection, now: float) -> None:
+        """The connection's I/O: send, then read and deliver every stream's events."""
+        h2 = conn.h2
+        sock = conn.sock
+        if h2 is None or sock is None or conn.closed:
+            return
+        err = self._h2_flush(conn, h2)
+        if err is not None:
+            self._h2_failed(conn, err, now)
+            return
+        tls = conn.tls_key is not None
+        buf = self.buf
+        if not buf:
+            buf = self.buf = bytearray(DEFAULT_BUFSIZE)
+            self.bufsize = len(buf)
+            self.view = memoryview(buf)
+        view = self.view
+        size = len(buf)
+        while True:
+            try:
+                n = sock.recv_into(buf)
+            except _WOULD_BLOCK:
+                break
+            except OSError as exc:
+                err = recv_error(exc) if tls else None
+                if err is None and not tls:
+                    err = curl_error(exc, C.E_RECV_ERROR, "Recv failure")
+                if err is not None:
+                    err.__cause__ = exc
+                    self._h2_failed(conn, err, now)
+                    return
+                n = 0  # close_notify
+            if n == 0:
+                self._h2_eof(conn, now)
+                return
+            out = h2.outgoing()  # h2 may drop what is queued when a GOAWAY comes in
+            if out:
+                conn.outbuf += out
+            try:
+                events = h2.feed(bytes(view[:n]))
+            except CurlError as exc:
+                self._h2_flush(conn, h2)  # the GOAWAY h2 owes the peer, if it can go
+                self._h2_failed(conn, exc, now)
+                return
+            if events:
+                self._h2_dispatch(conn, events, now)
+                if conn.closed:
+                    return
+            if h2.goaway is not None and not conn.h2_broken:
+                self._h2_goaway(conn, h2.goaway, now)
+                if conn.closed:
+                    return
+            if n < size and not (tls and sock.pending()):  # type: ignore[union-attr]
+                break
+        for t in list(conn.streams.values()):
+            if t.up == UP_BODY and not t.paused & PAUSE_SEND:
+                try:
+                    self._h2_upload(t, conn, h2, now)
+                except CurlError as exc:
+                    self._fail(t, exc, now)
+                    if conn.closed:
+                        return
+        err = self._h2_flush(conn, h2)
+        if err is not None:
+            self._h2_failed(conn, err, now)
+
+    def _h2_dispatch(
+        self, conn: Connection, events: list[tuple[int, Head | Body | End | Reset]], now: float
+    ) -> None:
+        streams = conn.streams
+        touched: dict[Transfer, None] = {}
+        for sid, ev in events:
+            t = streams.get(sid)
+            if t is None:
+                if type(ev) is Body and conn.h2 is not None:
+                    conn.h2.consumed(sid, len(ev.data))  # a stream given up: keep the window
+                continue
+            if t.state not in S.LIVE or t.conn is not conn:
+                continue
+            touched[t] = None
+            if not t.t_starttransfer:
+                t.t_starttransfer = now - t.t_start
+                if t.expires.get(T.SERVER_RESPONSE) is not None:
+                    self.deadlines.clear(t, T.SERVER_RESPONSE)
+            try:
+                if isinstance(ev, Reset):
+                    self._h2_reset(t, conn, ev, now)
+                elif t.held or t.paused & PAUSE_RECV:
+                    t.held.append(ev)  # in order, behind what a pause holds
+                else:
+                    self._process(t, [ev], now)
+            except CurlError as exc:
+                self._fail(t, exc, now)
+            if conn.closed:
+                return
+        for t in touched:
+            if t.state in S.LIVE:
+                cfg = t.cfg
+                if cfg is not None and (cfg.progress is not None or cfg.progress_old is not None):
+                    try:
+                        self._progress(t)
+                    except CurlError as exc:
+                        self._fail(t, exc, now)
+                        continue
+                self._set_pollset(t)
+
+    def _h2_reset(self, t: Transfer, conn: Connection, ev: Reset, now: float) -> None:
+        """The stream was reset (lib/http2.c http2_handle_stream_close)."""
+        sid = t.stream_id
+        if ev.error_code == 7 and not t.head_done and not t.retried:  # REFUSED_STREAM
+            self._info(t, f"[HTTP/2] [{sid}] REFUSED_STREAM, try again on a new connection")
+            self._h2_requeue(t, conn, now, avoid=conn)
+            return
+        if ev.error_code:
+            raise CurlError(
+                C.E_HTTP2_STREAM,
+                f"HTTP/2 stream {sid} reset by {'server' if ev.remote else 'curl'}"
+                f" (error 0x{ev.error_code:x} {error_name(ev.error_code)})",
+            )
+        raise CurlError(
+            C.E_PARTIAL_FILE if t.size_dl else C.E_HTTP2, f"HTTP/2 stream {sid} was reset"
+        )
+
+    def _h2_requeue(
+        self, t: Transfer, conn: Connection, now: float, avoid: Connection | None
+    ) -> None:
+        """Send the request again elsewhere: the server did not process its stream."""
+        t.retried = True
+        t.conn = None
+        self._h2_detach(t, conn, conn.h2, t.cfg, now)
+        t.size_dl = t.header_size = t.size_ul = 0
+        t.sendbuf = None
+        t.up = UP_NONE
+        t.held = []
+        t.decoder = None
+        cfg = t.cfg
+        assert cfg is not None
+        self._acquire(t, now, avoid=avoid)
+        self.deadlines.set(t, T.RUN_NOW, now)
+
+    def _h2_goaway(self, conn: Connection, goaway: GoAway, now: float) -> None:
+        """GOAWAY: no new stream here; the streams above its last id go elsewhere."""
+        conn.h2_broken = True
+        self._h2_unlist(conn)
+        for sid, t in list(conn.streams.items()):
+            if t.cfg is not None:
+                self._info(
+                    t,
+                    f"received GOAWAY, error={goaway.error_code},"
+                    f" last_stream={goaway.last_stream_id}",
+                )
+            if sid > goaway.last_stream_id and t.conn is conn:
+                self._h2_requeue(t, conn, now, avoid=conn)
+        if not conn.streams and not conn.closed:
+            self._close_conn(conn, now)
+
+    def _h2_eof(self, conn: Connection, now: float) -> None:
+        """The peer closed the connection: its unfinished streams fail, or go elsewhere when
+        they had no answer on a reused connection (libcurl's retry of a dead connection)."""
+        conn.h2_broken = True
+        self._h2_unlist(conn)
+        for sid, t in list(conn.streams.items()):
+            if t.conn is not conn or t.state not in S.LIVE:
+                continue
+            if not t.head_done and not t.size_dl and conn.uses > 1 and not t.retried:
+                self._info(t, "Connection died, retrying a fresh connect (retry count: 1)")
+                self._h2_requeue(t, conn, now, avoid=conn)
+                continue
+            self._fail(
+                t,
+                CurlError(
+                    C.E_HTTP2_STREAM,
+                    f"HTTP/2 stream {sid} was not closed cleanly before end of the"
+                    " underlying stream",
+                ),
+                now,
+            )
+        if not conn.closed:
+            self._close_conn(conn, now)
+
+    def _h2_failed(self, conn: Connection, err: CurlError, now: float) -> None:
+        """A connection-wide failure ends every transfer on the connection with it."""
+        conn.h2_broken = True
+        self._h2_unlist(conn)
+        for t in list(conn.streams.values()):
+            if t.conn is conn and t.state in S.LIVE:
+                failure = CurlError(err.code, err.message)
+                failure.__cause__ = err.__cause__
+                self._fail(t, failure, now)
+        if not conn.closed:
+            self._close_conn(conn, now)
+
+    def _h2_detach(
+        self, t: Transfer, conn: Connection, h2: H2Session | None, cfg: Config | None, now: float
+    ) -> None:
+        """`t` leaves its stream (reset unless it ended); the connection goes idle or
+        closes when it was the last one."""
+        sid = t.stream_id
+        t.stream_id = 0
+        self.table.update(t, NO_POLL)
+        if conn.streams.get(sid) is t:
+            del conn.streams[sid]
+            if h2 is not None:
+                h2.cancel(sid)
+        if conn.streams or conn.closed:
+            return
+        self._save_tls_session(conn, cfg)
+        if conn.h2_broken or conn.sock is None or cfg is None or cfg.forbid_reuse:
+            self._close_conn(conn, now)
+            return
+        self._h2_unlist(conn)
+        if h2 is not None and self._h2_flush(conn, h2) is not None:
+            self._close_conn(conn, now)
+            return
+        if conn.pollset:
+            self.table.update(conn, NO_POLL)  # idle connections are not watched (rule 10)
+        self._pool_idle(t, conn, cfg, now)
+
+    def _h2_alive(self, conn: Connection, sock: socket.socket | TlsOverTls, h2: H2Session) -> bool:
+        """An idle HTTP/2 connection may have received frames (PING, SETTINGS, GOAWAY):
+        read them; dead on EOF, error or GOAWAY."""
+        if conn.h2_broken:
+            return False
+        while True:
+            try:
+                data = sock.recv(65536)
+            except _WOULD_BLOCK:
+                break
+            except OSError:
+                return False
+            if not data:
+                return False
+            try:
+                h2.feed(data)
+            except CurlError:
+                return False
+            if h2.goaway is not None:
+                return False
+        return True
+
     # ------------------------------------------------------------------ ending
 
     def _set_pollset(self, t: Transfer) -> None:
@@ -1881,7 +2379,11 @@ class MultiEngine:
             conn = t.conn
             assert conn is not None
             up = t.up
-            if t.rate_until:
+            if conn.h2 is not None:
+                # A stream reads whenever it may take data; writing is the connection's
+                # (its own pollset, while the socket has not taken all h2 wants sent).
+                ps = NO_POLL if t.paused & PAUSE_RECV else ((conn.fd, POLL_IN),)
+            elif t.rate_until:
                 ps = NO_POLL  # MAX_*_SPEED: the RATE_LIMIT deadline wakes it
             elif up in (UP_NONE, UP_HEAD):
                 if t.sendbuf is not None:
@@ -1917,10 +2419,7 @@ class MultiEngine:
         self._release(t, now, keep=False)
         self.deadlines.clear_all(t)
         if t.state == S.PENDING:
-            try:
-                self.pending.remove(t)
-            except ValueError:
-                pass
+            self.pending.remove(t)
         self._move(t, S.DONE)
         self._move(t, S.COMPLETED)
         t.t_total = now - t.t_start if t.t_start else 0.0
@@ -1943,8 +2442,18 @@ class MultiEngine:
         if conn is None:
             return
         t.conn = None
-        conn.owner = None
         cfg = t.cfg
+        if conn.h2 is not None:
+            self._h2_detach(t, conn, conn.h2, cfg, now)
+            return
+        conn.owner = None
+        self._save_tls_session(conn, cfg)
+        if keep and conn.sock is not None and cfg is not None and not cfg.forbid_reuse:
+            self._pool_idle(t, conn, cfg, now)
+        else:
+            self._close_conn(conn, now)
+
+    def _save_tls_session(self, conn: Connection, cfg: Config | None) -> None:
         tls_key = conn.tls_key
         if (
             tls_key is not None
@@ -1963,25 +2472,22 @@ class MultiEngine:
             if isinstance(sock, (ssl.SSLSocket, TlsOverTls)) and not sock.session_reused:
                 self.tls_sessions.put(host, port, settings, sock)
             conn.session_saved = True
-        if keep and conn.sock is not None and cfg is not None and not cfg.forbid_reuse:
-            conn.idle_since = now
-            limit = self.maxconnects
-            if limit <= 0:
-                # libcurl: without M_MAXCONNECTS the pool holds 4 per added handle; an easy
-                # handle's own pool (Curl.perform) holds CURLOPT_MAXCONNECTS, default 5.
-                # The count does not shrink as a batch drains (a driver that removes each
-                # handle when it ends would otherwise close the pool down to a few).
-                limit = cfg.maxconnects if self.easy_pool else 4 * self.most_added
-                limit = limit or 5
-            for old in self.pool.put_idle(conn, limit):
-                self._close_conn(old, now)
-            if cfg.verbose:
-                self._info(
-                    t,
-                    f"Connection #{conn.id} to host {cfg.url.authority()} left intact",
-                )
-        else:
-            self._close_conn(conn, now)
+
+    def _pool_idle(self, t: Transfer, conn: Connection, cfg: Config, now: float) -> None:
+        """Put a connection that may carry another request into the idle pool."""
+        conn.idle_since = now
+        limit = self.maxconnects
+        if limit <= 0:
+            # libcurl: without M_MAXCONNECTS the pool holds 4 per added handle; an easy
+            # handle's own pool (Curl.perform) holds CURLOPT_MAXCONNECTS, default 5.
+            # The count does not shrink as a batch drains (a driver that removes each
+            # handle when it ends would otherwise close the pool down to a few).
+            limit = cfg.maxconnects if self.easy_pool else 4 * self.most_added
+            limit = limit or 5
+        for old in self.pool.put_idle(conn, limit):
+            self._close_conn(old, now)
+        if cfg.verbose:
+            self._info(t, f"Connection #{conn.id} to host {cfg.url.authority()} left intact")
 
     def _finish(self, t: Transfer, code: int, msg: str, now: float) -> None:
         """End a live transfer with `code`: queue its DONE message (rule 5, 23)."""
@@ -1995,10 +2501,7 @@ class MultiEngine:
         self._release(t, now, keep)
         self.deadlines.clear_all(t)
         if t.state == S.PENDING:
-            try:
-                self.pending.remove(t)
-            except ValueError:
-                pass
+            self.pending.remove(t)
         t.result = code
         t.errmsg = msg
         t.t_total = now - t.t_start if t.t_start else now - t.t_added
@@ -2015,6 +2518,12 @@ class MultiEngine:
             return
         conn.closed = True
         self.pool.closed(conn)
+        if conn.maybe_h2:
+            self._no_longer_coming(conn)
+        if conn.h2 is not None:
+            self._h2_unlist(conn)
+            if conn.pollset:
+                self.table.update(conn, NO_POLL)
         connector = conn.connector
         if connector is not None:
             conn.connector = None
@@ -2143,6 +2652,18 @@ def _wrap_sockopt(fn: Callable[[int, int], Any], t: Transfer) -> Callable[[socke
         return 0 if r is None else int(r)
 
     return sockopt
+
+
+def _wait_key(cfg: Config) -> tuple[Any, ...]:
+    """What a queued transfer waits for: transfers with the same key start in order."""
+    return (cfg.origin_key, cfg.pipewait, cfg.fresh_connect)
+
+
+def _alpn(sock: socket.socket | TlsOverTls | None) -> str | None:
+    """The protocol the TLS handshake picked (ALPN), if any."""
+    if isinstance(sock, (ssl.SSLSocket, TlsOverTls)):
+        return sock.selected_alpn_protocol()
+    return None
 
 
 def _tls_alive(sock: socket.socket | TlsOverTls) -> bool:

@@ -14,9 +14,9 @@ origins (oldest idle first, CURLMOPT_MAXCONNECTS).
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Generic, Protocol, TypeVar
+from collections import OrderedDict, deque
+from collections.abc import Hashable, Iterator
+from typing import Any, Generic, Protocol, TypeVar
 
 
 class PooledConnection(Protocol):
@@ -116,3 +116,60 @@ class ConnectionPool(Generic[C]):
         else:
             self.per_host.pop(conn.host_key, None)
         self.total -= 1
+
+
+T = TypeVar("T", bound=Hashable)
+
+
+class WaitQueue(Generic[T]):
+    """Transfers waiting for a connection (PENDING), first come first served per key.
+
+    The key says what a waiter asks for (libcurl's pending list, split by origin): when the
+    first waiter of a key cannot start, none behind it can, so a scan after each finished
+    transfer costs the number of keys, not the number of waiters.
+    """
+
+    __slots__ = ("_by_key", "_key_of")
+
+    def __init__(self) -> None:
+        self._by_key: dict[Hashable, deque[T]] = {}
+        self._key_of: dict[T, Hashable] = {}
+
+    def __len__(self) -> int:
+        return len(self._key_of)
+
+    def __repr__(self) -> str:
+        return f"<WaitQueue waiting={len(self._key_of)} keys={len(self._by_key)}>"
+
+    def append(self, item: T, key: Hashable) -> None:
+        if item in self._key_of:
+            return
+        self._key_of[item] = key
+        self._by_key.setdefault(key, deque()).append(item)
+
+    def remove(self, item: T) -> None:
+        """Forget `item` (no error when it does not wait)."""
+        key = self._key_of.pop(item, _MISSING)
+        if key is _MISSING:
+            return
+        queue = self._by_key[key]
+        if queue[0] is item:
+            queue.popleft()
+        else:
+            queue.remove(item)
+        if not queue:
+            del self._by_key[key]
+
+    def waiting_keys(self) -> list[Hashable]:
+        """The keys with waiters, oldest first (a snapshot)."""
+        return list(self._by_key)
+
+    def first(self, key: Hashable) -> T | None:
+        queue = self._by_key.get(key)
+        return queue[0] if queue else None
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(list(self._key_of))
+
+
+_MISSING: Any = object()

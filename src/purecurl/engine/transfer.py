@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     SetupStep = TlsHandshake | ConnectTunnel | SocksTunnel
     from purecurl.proto.decoding import ContentDecoder
     from purecurl.proto.http1 import Body, End, Head, ResponseParser
+    from purecurl.proto.http2 import H2Session
     from purecurl.proto.url import Url
     from purecurl.transport.connect import TcpConnector
     from purecurl.transport.resolver import Lookup
@@ -75,12 +76,16 @@ class Connection:
         "connect_code",
         "connector",
         "fd",
+        "h2",
+        "h2_broken",
         "host_key",
         "id",
         "idle_since",
         "local_ip",
         "local_port",
+        "maybe_h2",
         "origin_key",
+        "outbuf",
         "owner",
         "pollset",
         "primary_ip",
@@ -90,6 +95,7 @@ class Connection:
         "sock",
         "stages",
         "step",
+        "streams",
         "tls_key",
         "uses",
         "verify_result",
@@ -122,6 +128,14 @@ class Connection:
         self.proxy_verify_result = 0
         self.connect_code = 0
         self.certinfo: list[list[tuple[str, str]]] = []
+        # HTTP/2: the session (None for HTTP/1), its streams' transfers by stream id, bytes
+        # the socket did not take yet, whether it may carry no new stream (GOAWAY, an
+        # error), whether it may still turn out to multiplex while it is being set up
+        self.h2: H2Session | None = None
+        self.streams: dict[int, Transfer] = {}
+        self.outbuf = bytearray()
+        self.h2_broken = False
+        self.maybe_h2 = False
 
     def __repr__(self) -> str:
         return f"<Connection #{self.id} fd={self.fd} uses={self.uses} closed={self.closed}>"
@@ -183,6 +197,8 @@ class Transfer:
         "size_dl",
         "size_ul",
         "state",
+        "stream_id",
+        "switching",
         "t_added",
         "t_appconnect",
         "t_connect",
@@ -247,6 +263,8 @@ class Transfer:
         self.sendbuf: bytes | None = None
         self.sent = 0
         self.parser: ResponseParser | None = None
+        self.stream_id = 0  # its HTTP/2 stream (0: HTTP/1, or none yet)
+        self.switching = False  # a 101 answered its `Upgrade: h2c`
         self.head_done = False
         self.keep_alive = False
         # progress

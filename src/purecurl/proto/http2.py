@@ -1,0 +1,408 @@
+"""HTTP/2 client sessions on the h2 library: requests in, per-stream response events out.
+
+Theory of operation
+-------------------
+h2 owns the framing, HPACK and the stream state machine (STYLE habit 5); this module is the thin
+sans-IO layer between it and the engine, the part of libcurl's cf-h2 filter that is not I/O:
+
+- `H2Session.request(head, ...)` takes the HTTP/1.1 request head the engine already builds
+  (auth, cookies, the user's headers and removals are all in it) and turns it into an HTTP/2
+  header list, as libcurl's `Curl_http_req_to_h2` does: the request line becomes `:method`,
+  `:scheme`, `:authority` (from Host) and `:path`; names are lower-cased; the fields RFC 9113
+  §8.2.2 forbids (Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade, TE other
+  than "trailers") are dropped.
+- `feed(data)` hands received bytes to h2 and returns `(stream id, event)` pairs in order, where
+  the events are the ones the engine already delivers for HTTP/1 (`Head`, `Body`, `End` from
+  `proto.http1`) plus `StreamReset`; connection-wide news comes back as `GoAway`. A `Head`
+  carries the lines libcurl hands to HEADERFUNCTION for HTTP/2: `HTTP/2 200 \\r\\n`, then
+  `name: value\\r\\n` per field, then `\\r\\n`.
+- Flow control: the connection window is opened wide at once and every stream gets
+  `stream_window`. Received DATA is acknowledged (`consumed`) only once the application took
+  it, so a paused stream stops granting window for itself alone while the others flow (the
+  connection window is far larger than the streams' sum). Padding is acknowledged at once.
+- `outgoing()` returns the bytes h2 wants sent; the engine owns the socket.
+
+A violation of the protocol by the peer raises `CurlError(E_HTTP2)` from `feed`; h2 has then
+queued the GOAWAY it owes the peer, which `outgoing()` returns.
+"""
+
+from __future__ import annotations
+
+from h2.config import H2Configuration
+from h2.connection import H2Connection
+from h2.errors import ErrorCodes
+from h2.events import (
+    ConnectionTerminated,
+    DataReceived,
+    Event,
+    InformationalResponseReceived,
+    ResponseReceived,
+    StreamEnded,
+    StreamReset,
+    TrailersReceived,
+)
+from h2.exceptions import H2Error, ProtocolError
+from h2.frame_buffer import FrameBuffer
+from h2.settings import SettingCodes
+from hyperframe.frame import Frame, GoAwayFrame, PushPromiseFrame
+
+from purecurl import _codes as C
+from purecurl._errors import CurlError
+from purecurl.proto.http1 import Body, End, Head
+
+__all__ = [
+    "GoAway",
+    "H2Session",
+    "PushRefused",
+    "Reset",
+    "error_name",
+    "h2_request_fields",
+    "upgrade_settings",
+]
+
+# Fields that only mean something to one HTTP/1.1 connection (RFC 9113 §8.2.2).
+_CONNECTION_FIELDS = frozenset(
+    (b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"host")
+)
+_MAX_WINDOW = (1 << 31) - 1
+_DEFAULT_WINDOW = 65535
+
+
+class Reset:
+    """The peer reset the stream (RST_STREAM), or h2 reset it for a stream-level error."""
+
+    __slots__ = ("error_code", "remote")
+
+    def __init__(self, error_code: int, remote: bool) -> None:
+        self.error_code = error_code
+        self.remote = remote
+
+    def __repr__(self) -> str:
+        return f"Reset({error_name(self.error_code)}, remote={self.remote})"
+
+
+class GoAway:
+    """The peer is closing the connection: streams above `last_stream_id` were not processed
+    and may be retried elsewhere (RFC 9113 §6.8)."""
+
+    __slots__ = ("error_code", "last_stream_id")
+
+    def __init__(self, last_stream_id: int, error_code: int) -> None:
+        self.last_stream_id = last_stream_id
+        self.error_code = error_code
+
+    def __repr__(self) -> str:
+        return f"GoAway(last={self.last_stream_id}, {error_name(self.error_code)})"
+
+
+StreamEvent = Head | Body | End | Reset
+
+
+def error_name(code: int) -> str:
+    """The RFC 9113 §7 name of an HTTP/2 error code (nghttp2_http2_strerror's words)."""
+    try:
+        return ErrorCodes(code).name
+    except ValueError:
+        return "unknown"
+
+
+def h2_request_fields(
+    head: bytes, scheme: bytes, authority: bytes, drop_expect: bool
+) -> list[tuple[bytes, bytes]]:
+    """The HTTP/2 header list of an HTTP/1.1 request head (libcurl's Curl_http_req_to_h2).
+
+    `authority` is used when the head has no Host line; `drop_expect` removes the
+    `Expect: 100-continue` the engine adds for HTTP/1.1 only.
+    """
+    lines = head.split(b"\r\n")
+    method, _, rest = lines[0].partition(b" ")
+    path = rest.rpartition(b" ")[0]
+    fields: list[tuple[bytes, bytes]] = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, sep, value = line.partition(b":")
+        if not sep:
+            continue
+        name = name.strip().lower()
+        value = value.strip()
+        if name in _CONNECTION_FIELDS:
+            if name == b"host":
+                authority = value
+            continue
+        if name == b"te" and value.lower() != b"trailers":
+            continue
+        if drop_expect and name == b"expect" and value.lower() == b"100-continue":
+            continue
+        fields.append((name, value))
+    return [
+        (b":method", method),
+        (b":scheme", scheme),
+        (b":authority", authority),
+        (b":path", path),
+        *fields,
+    ]
+
+
+class _EagerFrameBuffer(FrameBuffer):
+    """h2's frame buffer, except that a frame longer than SETTINGS_MAX_FRAME_SIZE is refused
+    as soon as its header is in, as nghttp2 does, instead of after buffering all of it (up
+    to 16 MiB held for a frame that will be refused)."""
+
+    def __next__(self) -> Frame:
+        data = self._data
+        if len(data) >= 9:
+            self._validate_frame_length(int.from_bytes(data[:3], "big"))
+        return super().__next__()
+
+
+class PushRefused(ProtocolError):
+    """A PUSH_PROMISE although SETTINGS_ENABLE_PUSH is 0 (RFC 9113 §8.4)."""
+
+    def __init__(self, stream_id: int, length: int) -> None:
+        super().__init__("Received pushed stream")
+        self.stream_id = stream_id
+        self.length = length
+
+
+class _ClientConnection(H2Connection):
+    """h2's connection, except that a GOAWAY leaves the streams up to its last stream id
+    running (RFC 9113 §6.8: "streams ... with identifiers lower than or equal to the
+    identifier in the GOAWAY frame might still complete"). h2 4.x closes its connection state
+    machine on receipt, after which every frame of those streams is a protocol error, and
+    drops the frames not yet sent (our WINDOW_UPDATEs among them)."""
+
+    def __init__(self, config: H2Configuration) -> None:
+        super().__init__(config)
+        self.incoming_buffer.__class__ = _EagerFrameBuffer
+
+    def _receive_push_promise_frame(
+        self, frame: PushPromiseFrame
+    ) -> tuple[list[Frame], list[Event]]:
+        if not self.local_settings.enable_push:
+            raise PushRefused(frame.stream_id, 4 + len(frame.data))
+        return super()._receive_push_promise_frame(frame)
+
+    def _receive_goaway_frame(self, frame: GoAwayFrame) -> tuple[list[Frame], list[Event]]:
+        event = ConnectionTerminated()
+        event.error_code = _error_code(frame.error_code)
+        event.last_stream_id = frame.last_stream_id
+        event.additional_data = frame.additional_data or None
+        return [], [event]
+
+
+def _error_code(code: int) -> ErrorCodes | int:
+    try:
+        return ErrorCodes(code)
+    except ValueError:
+        return code
+
+
+class H2Session:
+    """One HTTP/2 client connection's protocol state."""
+
+    __slots__ = ("_h2", "_trailers", "goaway", "settings_header", "stream_window")
+
+    def __init__(
+        self, stream_window: int = 1 << 20, conn_window: int = 1 << 30, upgrade: bool = False
+    ) -> None:
+        """`upgrade`: the connection was upgraded from HTTP/1.1 (`Upgrade: h2c`, a 101
+        answer); the request that asked for it is stream 1, its request already sent."""
+        config = H2Configuration(
+            client_side=True,
+            header_encoding=None,
+            validate_outbound_headers=False,
+            normalize_outbound_headers=False,
+        )
+        h2 = self._h2 = _ClientConnection(config)
+        self.stream_window = stream_window
+        h2.local_settings = type(h2.local_settings)(
+            client=True,
+            initial_values={
+                # libcurl sends these three: no push without a PUSHFUNCTION, its stream cap
+                SettingCodes.ENABLE_PUSH: 0,
+                SettingCodes.MAX_CONCURRENT_STREAMS: 100,
+                SettingCodes.INITIAL_WINDOW_SIZE: stream_window,
+            },
+        )
+        self.settings_header = b""
+        if upgrade:
+            self.settings_header = h2.initiate_upgrade_connection() or b""
+        else:
+            h2.initiate_connection()
+        if conn_window > _DEFAULT_WINDOW:
+            h2.increment_flow_control_window(min(conn_window, _MAX_WINDOW) - _DEFAULT_WINDOW)
+        self._trailers: dict[int, list[bytes]] = {}
+        self.goaway: GoAway | None = None
+
+    def __repr__(self) -> str:
+        return f"<H2Session open={self.open_streams} goaway={self.goaway!r}>"
+
+    # -- the peer's limits
+
+    @property
+    def open_streams(self) -> int:
+        return int(self._h2.open_outbound_streams)
+
+    def max_streams(self, local_cap: int) -> int:
+        """How many streams may be open at once: the peer's SETTINGS_MAX_CONCURRENT_STREAMS
+        and the multi's M_MAX_CONCURRENT_STREAMS, the smaller."""
+        remote = self._h2.remote_settings.max_concurrent_streams
+        return min(int(remote), local_cap) if local_cap > 0 else int(remote)
+
+    def send_window(self, stream_id: int) -> int:
+        """How many body bytes the stream may send now (0 when the stream is gone)."""
+        try:
+            return int(self._h2.local_flow_control_window(stream_id))
+        except H2Error:
+            return 0
+
+    # -- requests
+
+    def request(self, fields: list[tuple[bytes, bytes]], end_stream: bool) -> int:
+        """Open a stream with `fields` as its HEADERS; returns the stream id."""
+        h2 = self._h2
+        sid = int(h2.get_next_available_stream_id())
+        h2.send_headers(sid, fields, end_stream=end_stream)
+        return sid
+
+    def send_body(self, stream_id: int, data: memoryview, end_stream: bool) -> int:
+        """Queue as much of `data` as flow control allows; returns how many bytes went.
+        `end_stream` closes the stream when all of `data` went."""
+        h2 = self._h2
+        n = min(len(data), h2.local_flow_control_window(stream_id))
+        step = h2.max_outbound_frame_size
+        sent = 0
+        while sent < n:
+            piece = min(step, n - sent)
+            last = end_stream and sent + piece == len(data)
+            h2.send_data(stream_id, data[sent : sent + piece].tobytes(), end_stream=last)
+            sent += piece
+        if end_stream and not data:
+            h2.end_stream(stream_id)
+        return sent
+
+    def end_stream(self, stream_id: int) -> None:
+        self._h2.end_stream(stream_id)
+
+    def cancel(self, stream_id: int) -> None:
+        """RST_STREAM for a stream the application gave up (a no-op once closed); with
+        STREAM_CLOSED, the code libcurl 8.23 sends when a handle is removed mid-stream."""
+        self._trailers.pop(stream_id, None)
+        try:
+            self._h2.reset_stream(stream_id, ErrorCodes.STREAM_CLOSED)
+        except H2Error:
+            pass
+
+    def close(self) -> None:
+        """GOAWAY(NO_ERROR) before the connection is closed."""
+        try:
+            self._h2.close_connection()
+        except H2Error:
+            pass
+
+    def consumed(self, stream_id: int, n: int) -> None:
+        """The application took `n` bytes of the stream's DATA: grant them again."""
+        if n:
+            self._h2.acknowledge_received_data(n, stream_id)
+
+    def outgoing(self) -> bytes:
+        return bytes(self._h2.data_to_send())
+
+    # -- responses
+
+    def feed(self, data: bytes) -> list[tuple[int, StreamEvent]]:
+        """Received bytes in; the streams' events out, in order.
+
+        Raises CurlError(E_HTTP2) when the peer broke the protocol (the connection is over).
+        """
+        try:
+            events = self._h2.receive_data(data)
+        except PushRefused as exc:
+            # libcurl fails the stream the push came on, in nghttp2's words
+            raise CurlError(
+                C.E_HTTP2_STREAM,
+                f"[HTTP2] [{exc.stream_id}] received invalid frame: FRAME[PUSH_PROMISE,"
+                f" len={exc.length}, hend=1], error -505: Protocol error",
+            ) from exc
+        except ProtocolError as exc:
+            code = int(getattr(exc, "error_code", ErrorCodes.PROTOCOL_ERROR))
+            raise CurlError(
+                C.E_HTTP2,
+                f"nghttp2 shuts down connection with error {code}: {error_name(code)}",
+            ) from exc
+        out: list[tuple[int, StreamEvent]] = []
+        for ev in events:
+            tp = type(ev)
+            if tp is DataReceived:
+                assert isinstance(ev, DataReceived)
+                sid = ev.stream_id
+                data_ = ev.data
+                pad = ev.flow_controlled_length - len(data_)
+                if pad:
+                    self._h2.acknowledge_received_data(pad, sid)
+                if data_:
+                    out.append((sid, Body(data_)))
+            elif tp is ResponseReceived or tp is InformationalResponseReceived:
+                assert isinstance(ev, (ResponseReceived, InformationalResponseReceived))
+                out.append((ev.stream_id, _head(ev.headers)))
+            elif tp is StreamEnded:
+                assert isinstance(ev, StreamEnded)
+                sid = ev.stream_id
+                out.append((sid, End(self._trailers.pop(sid, []), True)))
+            elif tp is TrailersReceived:
+                assert isinstance(ev, TrailersReceived)
+                self._trailers[ev.stream_id] = [
+                    bytes(n) + b": " + bytes(v) + b"\r\n" for n, v in ev.headers
+                ]
+            elif tp is StreamReset:
+                assert isinstance(ev, StreamReset)
+                self._trailers.pop(ev.stream_id, None)
+                out.append((ev.stream_id, Reset(int(ev.error_code), bool(ev.remote_reset))))
+            elif tp is ConnectionTerminated:
+                assert isinstance(ev, ConnectionTerminated)
+                last = ev.last_stream_id if ev.last_stream_id is not None else 0
+                self.goaway = GoAway(int(last), int(ev.error_code or 0))
+        return out
+
+
+def _head(headers: list[tuple[bytes, bytes]]) -> Head:
+    status = 0
+    fields: list[tuple[bytes, bytes]] = []
+    lines: list[bytes] = []
+    content_length: int | None = None
+    for name, value in headers:
+        name = bytes(name)
+        value = bytes(value)
+        if name[:1] == b":":
+            if name == b":status":
+                status = int(value)
+            continue
+        fields.append((name, value))
+        lines.append(name + b": " + value + b"\r\n")
+        if name == b"content-length" and value.isdigit():
+            content_length = int(value)
+    lines.insert(0, b"HTTP/2 %03d \r\n" % status)
+    lines.append(b"\r\n")
+    return Head(
+        status,
+        b"",
+        20,
+        fields,
+        lines,
+        sum(len(x) for x in lines),
+        content_length,
+        chunked=False,
+        keep_alive=True,
+    )
+
+
+_UPGRADE_SETTINGS: list[bytes] = []
+
+
+def upgrade_settings() -> bytes:
+    """The HTTP2-Settings value of an `Upgrade: h2c` request (RFC 7540 §3.2.1): the SETTINGS
+    every H2Session sends, base64url-encoded."""
+    if not _UPGRADE_SETTINGS:
+        _UPGRADE_SETTINGS.append(H2Session(upgrade=True).settings_header)
+    return _UPGRADE_SETTINGS[0]

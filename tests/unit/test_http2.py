@@ -1,0 +1,218 @@
+"""proto.http2: the sans-IO HTTP/2 client session against an in-memory h2 server."""
+
+from __future__ import annotations
+
+import pytest
+from h2.config import H2Configuration
+from h2.connection import H2Connection
+from h2.errors import ErrorCodes
+from h2.events import DataReceived, RequestReceived, StreamEnded
+from hyperframe.frame import GoAwayFrame
+
+from purecurl import _codes as C
+from purecurl._errors import CurlError
+from purecurl.proto.http1 import Body, End, Head
+from purecurl.proto.http2 import GoAway, H2Session, Reset, error_name, h2_request_fields
+
+
+def _head(path: bytes = b"/x", extra: bytes = b"") -> bytes:
+    return (
+        b"GET " + path + b" HTTP/1.1\r\nHost: example.com:8443\r\nUser-Agent: t\r\n"
+        b"Accept: */*\r\n" + extra + b"\r\n"
+    )
+
+
+class Pair:
+    """A client session wired to an h2 server connection, bytes moved by hand."""
+
+    def __init__(self, stream_window: int = 1 << 20) -> None:
+        self.client = H2Session(stream_window=stream_window)
+        self.server = H2Connection(H2Configuration(client_side=False, header_encoding=None))
+        self.server.initiate_connection()
+        self.server_events: list[object] = []
+        self.to_server()
+        self.to_client()
+
+    def to_server(self) -> None:
+        data = self.client.outgoing()
+        if data:
+            self.server_events.extend(self.server.receive_data(data))
+
+    def to_client(self, bytewise: bool = False) -> list[tuple[int, object]]:
+        data = self.server.data_to_send()
+        if not bytewise:
+            return list(self.client.feed(data))
+        out: list[tuple[int, object]] = []
+        for i in range(len(data)):
+            out.extend(self.client.feed(data[i : i + 1]))
+        return out
+
+    def request(self, path: bytes = b"/x") -> int:
+        fields = h2_request_fields(_head(path), b"https", b"example.com:8443", False)
+        sid = self.client.request(fields, end_stream=True)
+        self.to_server()
+        return sid
+
+
+def test_request_fields_follow_curl_http_req_to_h2() -> None:
+    head = _head(
+        b"/p?q=1",
+        b"Connection: keep-alive\r\nTransfer-Encoding: chunked\r\nTE: gzip\r\n"
+        b"Expect: 100-continue\r\nX-Custom:  v  \r\n",
+    )
+    fields = h2_request_fields(head, b"https", b"fallback", drop_expect=True)
+    assert fields == [
+        (b":method", b"GET"),
+        (b":scheme", b"https"),
+        (b":authority", b"example.com:8443"),
+        (b":path", b"/p?q=1"),
+        (b"user-agent", b"t"),
+        (b"accept", b"*/*"),
+        (b"x-custom", b"v"),
+    ]
+    kept = h2_request_fields(_head(extra=b"TE: trailers\r\n"), b"https", b"a", drop_expect=False)
+    assert (b"te", b"trailers") in kept
+
+
+def test_authority_from_the_url_when_host_was_removed() -> None:
+    head = b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n"
+    fields = h2_request_fields(head, b"http", b"h:1", False)
+    assert fields[2] == (b":authority", b"h:1")
+
+
+@pytest.mark.parametrize("bytewise", [False, True])
+def test_response_head_body_trailers_as_curl_hands_them_over(bytewise: bool) -> None:
+    p = Pair()
+    sid = p.request()
+    assert any(isinstance(e, RequestReceived) for e in p.server_events)
+    p.server.send_headers(sid, [(b":status", b"200"), (b"content-length", b"5"), (b"x-a", b"1")])
+    p.server.send_data(sid, b"hello")
+    p.server.send_headers(sid, [(b"x-trailer", b"t")], end_stream=True)
+    events = p.to_client(bytewise)
+    heads = [e for _, e in events if isinstance(e, Head)]
+    assert len(heads) == 1
+    head = heads[0]
+    assert head.status == 200 and head.version == 20 and head.content_length == 5
+    assert head.lines == [b"HTTP/2 200 \r\n", b"content-length: 5\r\n", b"x-a: 1\r\n", b"\r\n"]
+    assert head.size == sum(map(len, head.lines))
+    body = b"".join(e.data for _, e in events if isinstance(e, Body))
+    assert body == b"hello"
+    ends = [e for _, e in events if isinstance(e, End)]
+    assert len(ends) == 1 and ends[0].trailers == [b"x-trailer: t\r\n"]
+    assert {s for s, _ in events} == {sid}
+
+
+def test_a_paused_stream_gets_no_more_than_its_window() -> None:
+    p = Pair(stream_window=1000)
+    sid = p.request()
+    assert p.server.local_flow_control_window(sid) == 1000
+    p.server.send_headers(sid, [(b":status", b"200")])
+    p.server.send_data(sid, b"x" * 1000)
+    p.to_client()
+    p.to_server()
+    assert p.server.local_flow_control_window(sid) == 0  # nothing consumed: no more window
+    p.client.consumed(sid, 1000)
+    p.to_server()
+    assert p.server.local_flow_control_window(sid) > 0
+
+
+def test_connection_window_is_opened_wide() -> None:
+    p = Pair()
+    assert p.server.outbound_flow_control_window > 1 << 29
+
+
+def test_stream_reset_is_a_stream_event() -> None:
+    p = Pair()
+    a = p.request(b"/a")
+    b = p.request(b"/b")
+    p.server.reset_stream(a, ErrorCodes.INTERNAL_ERROR)
+    p.server.send_headers(b, [(b":status", b"204")], end_stream=True)
+    events = p.to_client()
+    resets = [(s, e) for s, e in events if isinstance(e, Reset)]
+    assert len(resets) == 1 and resets[0][0] == a
+    assert resets[0][1].error_code == ErrorCodes.INTERNAL_ERROR and resets[0][1].remote
+    assert any(s == b and isinstance(e, End) for s, e in events)
+    assert error_name(2) == "INTERNAL_ERROR" and error_name(999) == "unknown"
+
+
+def test_streams_up_to_goaway_last_id_still_complete() -> None:
+    p = Pair()
+    a = p.request(b"/a")
+    b = p.request(b"/b")
+    p.server.send_headers(a, [(b":status", b"200")])
+    before = p.server.data_to_send()
+    # h2's server side sends nothing after its own GOAWAY, so the frame is made by hand
+    goaway = GoAwayFrame(0, last_stream_id=a).serialize()
+    p.server.send_data(a, b"late", end_stream=True)  # RFC 9113 §6.8: may still complete
+    events = list(p.client.feed(before + goaway + p.server.data_to_send()))
+    assert isinstance(p.client.goaway, GoAway)
+    assert p.client.goaway.last_stream_id == a < b
+    assert b"".join(e.data for s, e in events if isinstance(e, Body) and s == a) == b"late"
+    assert any(s == a and isinstance(e, End) for s, e in events)
+
+
+def test_protocol_violation_is_e_http2() -> None:
+    p = Pair()
+    p.request()
+    with pytest.raises(CurlError) as info:
+        p.client.feed(b"\x00\x00\x04\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00")  # bad WINDOW_UPDATE
+    assert info.value.code == C.E_HTTP2
+    assert info.value.message == "nghttp2 shuts down connection with error 1: PROTOCOL_ERROR"
+    assert p.client.outgoing()  # the GOAWAY h2 owes the peer
+
+
+def test_an_overlong_frame_is_refused_at_its_header() -> None:
+    p = Pair()
+    p.request()
+    with pytest.raises(CurlError) as info:
+        p.client.feed(b"HTTP/1.1 200 OK\r\n")  # a 4.7 MB "frame": no need to wait for it
+    assert (info.value.code, info.value.message) == (
+        C.E_HTTP2,
+        "nghttp2 shuts down connection with error 6: FRAME_SIZE_ERROR",
+    )
+
+
+def test_push_is_refused() -> None:
+    p = Pair()
+    sid = p.request()
+    # The server ignores our SETTINGS_ENABLE_PUSH=0: a connection error, as with nghttp2.
+    p.server.local_settings.acknowledge()
+    p.server.remote_settings.update({2: 1})  # pretend push was allowed, to be able to send it
+    p.server.remote_settings.acknowledge()
+    p.server.push_stream(
+        sid,
+        2,
+        [
+            (b":method", b"GET"),
+            (b":scheme", b"https"),
+            (b":authority", b"example.com"),
+            (b":path", b"/pushed"),
+        ],
+    )
+    with pytest.raises(CurlError) as info:
+        p.to_client()
+    # libcurl fails the stream the push came on with 92, in nghttp2's words
+    assert info.value.code == C.E_HTTP2_STREAM
+    assert f"[HTTP2] [{sid}] received invalid frame: FRAME[PUSH_PROMISE" in info.value.message
+
+
+def test_upload_respects_the_send_window() -> None:
+    p = Pair()
+    fields = h2_request_fields(
+        b"POST /u HTTP/1.1\r\nHost: h\r\n\r\n", b"https", b"h", drop_expect=False
+    )
+    sid = p.client.request(fields, end_stream=False)
+    window = p.client.send_window(sid)
+    assert window == 65535
+    data = memoryview(b"y" * 100_000)
+    sent = p.client.send_body(sid, data, end_stream=False)
+    assert sent == window
+    p.to_server()
+    got = sum(len(e.data) for e in p.server_events if isinstance(e, DataReceived))
+    assert got == window
+    p.server.acknowledge_received_data(got, sid)
+    p.to_client()
+    rest = p.client.send_body(sid, data[sent:], end_stream=True)
+    assert sent + rest == 100_000
+    p.to_server()
+    assert any(isinstance(e, StreamEnded) for e in p.server_events)
