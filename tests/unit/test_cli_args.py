@@ -85,10 +85,11 @@ def test_data_from_file_strips_newlines_but_binary_keeps_them(tmp_path: Path) ->
 
 
 def test_data_urlencode_forms() -> None:
-    assert urlencode_data("a b&c") == b"a%20b%26c"
-    assert urlencode_data("=x y") == b"x%20y"
-    assert urlencode_data("name=x y") == b"name=x%20y"
-    assert urlencode_data("name@f", read=lambda p: b"1 2") == b"name=1%202"
+    # Spaces become '+', as curl's data_urlencode() writes them.
+    assert urlencode_data("a b&c") == b"a+b%26c"
+    assert urlencode_data("=x y") == b"x+y"
+    assert urlencode_data("name=x y") == b"name=x+y"
+    assert urlencode_data("name@f", read=lambda p: b"1 2") == b"name=1+2"
 
 
 def test_parallel_max_is_capped() -> None:
@@ -124,3 +125,54 @@ def test_missing_config_file_is_26(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as info:
         parse_args(["-K", str(tmp_path / "none")])
     assert info.value.code == 26
+
+
+def test_remote_header_name_and_clobber() -> None:
+    g = parse_args(["-OJ", "u"])
+    assert g.op.remote_header_name and g.op.nodes[0].remote_name
+    assert g.op.clobber is None  # curl's default: overwrite, except a -J name
+    assert parse_args(["--clobber", "u"]).op.clobber is True
+    assert parse_args(["--no-clobber", "u"]).op.clobber is False
+
+
+def test_last_trace_option_wins_with_curls_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    g = parse_args(["-v", "--trace-ascii", "t.txt", "u"])
+    assert (g.trace_type, g.trace_dump) == ("ascii", "t.txt")
+    assert capsys.readouterr().err == (
+        "Warning: --trace-ascii overrides an earlier trace/verbose option\n"
+    )
+    g = parse_args(["--trace", "-", "-v", "u"])
+    assert (g.trace_type, g.trace_dump) == ("plain", "%")  # "%" is curl's name for stderr
+    assert "-v, --verbose overrides" in capsys.readouterr().err
+    g = parse_args(["-s", "--trace", "x", "--trace-ascii", "y", "--trace-time", "u"])
+    assert (g.trace_type, g.trace_dump, g.trace_time) == ("ascii", "y", True)
+    assert capsys.readouterr().err == ""  # -s hides warnings
+    assert not parse_args(["-v", "--no-verbose", "u"]).verbose
+
+
+def test_url_query_encodes_unless_plus() -> None:
+    g = parse_args(["--url-query", "a=b c", "--url-query", "+x=y&z", "--url-query", "q w", "u"])
+    assert g.op.url_queries == ["a=b+c", "x=y&z", "q+w"]
+
+
+def test_unreadable_files_name_the_file_then_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "none"
+    for argv, first in [
+        (["-K", str(missing)], f"cannot read config from '{missing}'"),
+        (["-H", f"@{missing}", "u"], f"Failed to open {missing}"),
+    ]:
+        with pytest.raises(UsageError) as info:
+            parse_args(argv)
+        assert info.value.code == 26
+        option = argv[0]
+        assert info.value.message == f"option {option}: error encountered when reading a file"
+        assert capsys.readouterr().err == f"purecurl: {first}\n"
+
+
+def test_variables_in_a_config_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "cfg"
+    cfg.write_text('variable = "host=example.com"\nexpand-url = "https://{{host}}/a"\n')
+    g = parse_args(["-K", str(cfg)])
+    assert g.op.nodes[0].url == "https://example.com/a"

@@ -84,3 +84,16 @@ def test_output_name_from_glob_values() -> None:
     ]
     # A '#' that names no pattern stays.
     assert fill_output_name("#3#x#", ("a",)) == "#3#x#"
+
+
+def test_range_must_start_with_a_letter_or_digit() -> None:
+    # src/tool_urlglob.c glob_range(): curl's message and the position after the '['.
+    with pytest.raises(GlobError) as info:
+        parse_glob("http://[::1/")
+    assert info.value.describe("http://[::1/") == (
+        "bad range specification in URL position 9:\nhttp://[::1/\n" + " " * 8 + "^"
+    )
+
+
+def test_empty_brackets_are_literal() -> None:
+    assert [e.url for e in expand(parse_glob("http://h/a[]b"))] == ["http://h/a[]b"]

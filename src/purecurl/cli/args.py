@@ -10,8 +10,14 @@ prefix is unambiguous, as curl allows. `-K file` reads `name = value` lines (cur
 syntax, docs/cmdline-opts/config.md) and applies them where `-K` stands.
 
 Errors are `UsageError(message, code)`; main prints `purecurl: <message>` and curl's hint line
-and exits with `code` (2, CURLE_FAILED_INIT, for a bad command line; 26 for an unreadable -K).
+and exits with `code` (2, CURLE_FAILED_INIT, for a bad command line; 26, CURLE_READ_ERROR, for a
+file an option could not read: `-K`, `-H @file`, `--variable name@file`). A file that cannot be
+read is named first on a line of its own, as curl's errorf() does, then the usage line says
+`option -K: error encountered when reading a file` (src/tool_getparam.c param2text()).
 Data files (`-d @file`) and header files (`-H @file`) are read while parsing, as curl does.
+
+`--variable` sets a command-line variable and `--expand-<option>` expands `{{name}}` in that
+option's argument before it is used (curl 8.3, docs/cmdline-opts/variable.md; see variables.py).
 """
 
 from __future__ import annotations
@@ -22,8 +28,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from purecurl.cli import variables as cli_variables
+
 PARALLEL_MAX_DEFAULT = 50
 PARALLEL_MAX_LIMIT = 300  # curl's cap on --parallel-max
+E_READ_ERROR = 26
+READ_FAILURE = "error encountered when reading a file"  # param2text(PARAM_READ_ERROR)
 
 
 class UsageError(Exception):
@@ -56,6 +66,10 @@ class Operation:
     output_dir: str | None = None
     create_dirs: bool = False
     remote_name_all: bool = False
+    remote_header_name: bool = False
+    # --clobber / --no-clobber; None is curl's default: overwrite, except a -J name.
+    clobber: bool | None = None
+    skip_existing: bool = False
     remove_on_error: bool = False
     globoff: bool = False
     location: bool = False
@@ -134,6 +148,8 @@ class Operation:
     path_as_is: bool = False
     url_queries: list[str] = field(default_factory=list)
     tr_encoding: bool = False
+    etag_save: str | None = None
+    etag_compare: str | None = None
 
 
 @dataclass
@@ -143,9 +159,12 @@ class GlobalConfig:
     operations: list[Operation] = field(default_factory=lambda: [Operation()])
     silent: bool = False
     show_error: bool = False
-    verbose: bool = False
-    trace_ascii: str | None = None
-    trace: str | None = None
+    # -v, --trace, --trace-ascii: one of them is in force, the last given (curl warns when
+    # one overrides another). trace_dump is where it goes: "%" stderr, "-" stdout, or a file.
+    trace_type: str | None = None  # "plain" (-v), "ascii", "bin"
+    trace_dump: str | None = None
+    trace_time: bool = False
+    variables: dict[str, bytes] = field(default_factory=dict)
     stderr_path: str | None = None
     progress_bar: bool = False
     progress_meter: bool = True
@@ -162,6 +181,10 @@ class GlobalConfig:
     @property
     def op(self) -> Operation:
         return self.operations[-1]
+
+    @property
+    def verbose(self) -> bool:
+        return self.trace_type == "plain"
 
 
 # -- argument values -----------------------------------------------------------------------
@@ -212,6 +235,24 @@ def _read_file(path: str) -> bytes:
 
 def _warn(message: str) -> None:
     sys.stderr.write(f"Warning: {message}\n")
+
+
+def _warnf(g: GlobalConfig, message: str) -> None:
+    """curl's warnf(): a warning, unless -s came first."""
+    if not g.silent:
+        _warn(message)
+
+
+def _errorf(g: GlobalConfig, message: str) -> None:
+    """curl's errorf(): an error line, unless -s came first without -S."""
+    if not g.silent or g.show_error:
+        sys.stderr.write(f"purecurl: {message}\n")
+
+
+def _read_failure(g: GlobalConfig, option: str, message: str) -> UsageError:
+    """The error for a file `option` could not read: curl names the file, then the option."""
+    _errorf(g, message)
+    return UsageError(f"option {option}: {READ_FAILURE}", E_READ_ERROR)
 
 
 # -- option handlers ------------------------------------------------------------------------
@@ -322,8 +363,10 @@ def urlencode_data(spec: str, read: Callable[[str], bytes] = _read_file) -> byte
         raw = os.fsencode(content)
     else:
         raw = os.fsencode(content)
-    encoded = quote(raw, safe="-._~").encode("ascii")
-    return (name.encode() + b"=" + encoded) if name else encoded
+    # curl_easy_escape, then spaces as '+' (src/tool_getparam.c data_urlencode():
+    # replace_url_encoded_space_by_plus), the application/x-www-form-urlencoded way.
+    encoded = quote(raw, safe="-._~").replace("%20", "+").encode("ascii")
+    return (os.fsencode(name) + b"=" + encoded) if name else encoded
 
 
 def _data_urlencode(g: GlobalConfig, name: str, value: str | bool) -> None:
@@ -335,6 +378,19 @@ def _data_urlencode(g: GlobalConfig, name: str, value: str | bool) -> None:
         _data_piece(g, b"")
 
 
+def _url_query(g: GlobalConfig, name: str, value: str | bool) -> None:
+    # docs/cmdline-opts/url-query.md: "+content" is used as it is, anything else is encoded
+    # as --data-urlencode encodes it.
+    text = str(value)
+    if text.startswith("+"):
+        g.op.url_queries.append(text[1:])
+        return
+    try:
+        g.op.url_queries.append(urlencode_data(text).decode("latin-1"))
+    except OSError:
+        raise _read_failure(g, name, f"Failed to open {text.partition('@')[2]}") from None
+
+
 def _header(g: GlobalConfig, name: str, value: str | bool, *, proxy: bool = False) -> None:
     text = str(value)
     target = g.op.proxy_headers if proxy else g.op.headers
@@ -342,7 +398,7 @@ def _header(g: GlobalConfig, name: str, value: str | bool, *, proxy: bool = Fals
         try:
             lines = _read_file(text[1:]).decode("latin-1").splitlines()
         except OSError:
-            raise UsageError(f"Failed to open {text[1:]}", 26, hint=False) from None
+            raise _read_failure(g, name, f"Failed to open {text[1:]}") from None
         target.extend(line for line in lines if line.strip())
         return
     target.append(text)
@@ -367,6 +423,43 @@ def _next(g: GlobalConfig, name: str, value: str | bool) -> None:
     g.operations.append(Operation())
 
 
+_TRACE_OPTIONS = {"plain": "-v, --verbose", "ascii": "--trace-ascii", "bin": "--trace"}
+
+
+def _trace(g: GlobalConfig, kind: str, dump: str) -> None:
+    # src/tool_getparam.c: the last of -v/--trace/--trace-ascii wins, with a warning.
+    if g.trace_type is not None and g.trace_type != kind:
+        _warnf(g, f"{_TRACE_OPTIONS[kind]} overrides an earlier trace/verbose option")
+    g.trace_type = kind
+    g.trace_dump = dump
+
+
+def _verbose(g: GlobalConfig, name: str, value: str | bool) -> None:
+    if value:
+        _trace(g, "plain", "%")  # "%": curl's name for stderr
+    else:
+        g.trace_type = None
+
+
+def _report(g: GlobalConfig, issues: list[cli_variables.VariableIssue]) -> None:
+    for issue in issues:
+        if issue.kind == "warning":
+            _warnf(g, issue.text)
+        elif g.trace_type is not None:
+            # curl's notef() speaks only when tracing, and then even with -s.
+            sys.stderr.write(f"Note: {issue.text}\n")
+
+
+def _variable(g: GlobalConfig, name: str, value: str | bool) -> None:
+    try:
+        issues = cli_variables.set_variable(g.variables, str(value))
+    except cli_variables.VariableError as exc:
+        if exc.message:
+            _errorf(g, exc.message)
+        raise UsageError(f"option {name}: {exc.reason}", exc.code) from None
+    _report(g, issues)
+
+
 def _parallel_max(g: GlobalConfig, name: str, value: str | bool) -> None:
     n = _number(name, str(value))
     g.parallel_max = PARALLEL_MAX_DEFAULT if n < 1 else min(n, PARALLEL_MAX_LIMIT)
@@ -381,7 +474,7 @@ def _config(g: GlobalConfig, name: str, value: str | bool) -> None:
             with open(path, encoding="utf-8", errors="surrogateescape") as f:
                 text = f.read()
     except OSError:
-        raise UsageError(f"cannot read config from '{path}'", 26) from None
+        raise _read_failure(g, name, f"cannot read config from '{path}'") from None
     for option, arg in config_lines(text):
         _apply(g, option, arg, None)
 
@@ -442,6 +535,9 @@ OPTIONS: tuple[OptSpec, ...] = (
     _a("output", "o", _output),
     OptSpec("remote-name", "O", False, _remote_name),
     _b("remote-name-all", None, "remote_name_all"),
+    _b("remote-header-name", "J", "remote_header_name"),
+    _b("clobber", None, "clobber"),
+    _b("skip-existing", None, "skip_existing"),
     _a("output-dir", None, _set("output_dir")),
     _b("create-dirs", None, "create_dirs"),
     _b("remove-on-error", None, "remove_on_error"),
@@ -470,7 +566,9 @@ OPTIONS: tuple[OptSpec, ...] = (
     _a("form", "F", _append("form")),
     _a("form-string", None, lambda g, n, v: g.op.form.append("\0" + str(v))),
     _a("upload-file", "T", _upload),
-    _a("url-query", None, _append("url_queries")),
+    _a("url-query", None, _url_query),
+    _a("etag-save", None, _set("etag_save")),
+    _a("etag-compare", None, _set("etag_compare")),
     _a("user-agent", "A", _set("user_agent")),
     _a("referer", "e", _referer),
     _b("compressed", None, "compressed"),
@@ -539,9 +637,11 @@ OPTIONS: tuple[OptSpec, ...] = (
     # global
     _b("silent", "s", "silent", True),
     _b("show-error", "S", "show_error", True),
-    _b("verbose", "v", "verbose", True),
-    _a("trace-ascii", None, _set("trace_ascii", on_global=True)),
-    _a("trace", None, _set("trace", on_global=True)),
+    OptSpec("verbose", "v", False, _verbose),
+    _a("trace-ascii", None, lambda g, n, v: _trace(g, "ascii", str(v))),
+    _a("trace", None, lambda g, n, v: _trace(g, "bin", str(v))),
+    _b("trace-time", None, "trace_time", True),
+    _a("variable", None, _variable),
     _a("stderr", None, _set("stderr_path", on_global=True)),
     _b("progress-bar", "#", "progress_bar", True),
     _b("progress-meter", None, "progress_meter", True),
@@ -579,18 +679,24 @@ def _lookup_long(word: str) -> tuple[OptSpec, bool] | None:
     return None
 
 
+_EXPAND = "expand-"
+
+
 def _apply(g: GlobalConfig, typed: str, value: str | None, more: Iterator[str] | None) -> None:
     """Apply one option as typed ("--output", "-o" or "output" from a config file)."""
-    if typed.startswith("--"):
-        found = _lookup_long(typed[2:])
-        shown = typed
-    elif typed.startswith("-") and len(typed) == 2:
+    expand = False
+    if typed.startswith("-") and len(typed) == 2:
         spec = _BY_SHORT.get(typed[1])
         found = (spec, False) if spec else None
         shown = typed
-    elif not typed.startswith("-"):
-        found = _lookup_long(typed)
-        shown = "--" + typed
+    elif typed.startswith("--") or not typed.startswith("-"):
+        word = typed[2:] if typed.startswith("--") else typed
+        shown = "--" + word
+        if word.startswith(_EXPAND) and len(word) > len(_EXPAND):
+            # --expand-<option>: that option, with {{variables}} in its argument expanded.
+            expand = True
+            word = word[len(_EXPAND) :]
+        found = _lookup_long(word)
     else:
         found = None
         shown = typed
@@ -602,9 +708,22 @@ def _apply(g: GlobalConfig, typed: str, value: str | None, more: Iterator[str] |
             value = next(more, None)
         if value is None:
             raise UsageError(f"option {shown}: requires parameter")
+        if expand:
+            value = _expanded(g, shown, value)
         spec.handler(g, shown, value)
     else:
         spec.handler(g, shown, not negated)
+
+
+def _expanded(g: GlobalConfig, shown: str, value: str) -> str:
+    try:
+        new, issues = cli_variables.expand(value, g.variables)
+    except cli_variables.VariableError as exc:
+        if exc.message:
+            _errorf(g, exc.message)
+        raise UsageError(f"option {shown}: {exc.reason}", exc.code) from None
+    _report(g, issues)
+    return value if new is None else new
 
 
 def parse_args(argv: list[str]) -> GlobalConfig:

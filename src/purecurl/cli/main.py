@@ -15,10 +15,11 @@ from typing import TextIO
 
 from purecurl import _version
 from purecurl.cli.args import GlobalConfig, UsageError, parse_args
+from purecurl.cli.operate import HINT as HINT_TEXT
 from purecurl.cli.operate import FatalError, Runner, build_jobs
 
 PROG = "purecurl"
-HINT = f"{PROG}: try '{PROG} --help' for more information\n"
+HINT = f"{PROG}: {HINT_TEXT}\n"
 
 HELP = f"""Usage: {PROG} [options...] <url>
  -d, --data <data>           HTTP POST data (also --data-binary, --data-raw,
@@ -30,6 +31,7 @@ HELP = f"""Usage: {PROG} [options...] <url>
  -H, --header <header/@file> Pass custom header(s) to server
  -I, --head                  Show document info only
  -i, --include               Include protocol response headers in the output
+ -J, --remote-header-name    Use the header-provided filename (with -O)
  -k, --insecure              Allow insecure server connections
  -L, --location              Follow redirects
  -m, --max-time <seconds>    Maximum time allowed for transfer
@@ -52,11 +54,13 @@ HELP = f"""Usage: {PROG} [options...] <url>
                              print a summary (no network needed)
 
 Other curl options purecurl takes: --output-dir --create-dirs --remove-on-error
---max-redirs -X -A -e -b -c -C --compressed --cacert --capath -E --key
---connect-timeout -D --resolve --connect-to --http1.0 --http1.1 --http2 --limit-rate
---retry --retry-delay --retry-max-time --retry-all-errors --retry-connrefused
---basic --digest --anyauth --proxy-user --noproxy --trace-ascii --stderr
---no-progress-meter --parallel-immediate --url --globoff --fail-early -V
+--no-clobber --skip-existing --max-redirs -X -A -e -b -c -C --compressed --cacert
+--capath -E --key --connect-timeout -D --resolve --connect-to --http1.0 --http1.1
+--http2 --http2-prior-knowledge --limit-rate --retry --retry-delay --retry-max-time
+--retry-all-errors --retry-connrefused --basic --digest --anyauth --proxy-user
+--noproxy --trace --trace-ascii --trace-time --stderr --no-progress-meter
+--parallel-immediate --url --url-query --globoff --fail-early --etag-save
+--etag-compare --variable --expand-<option> -V
 """
 
 

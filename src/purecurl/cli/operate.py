@@ -6,10 +6,19 @@ selectors driver through the multi_socket API, and keeps at most `limit` jobs in
 curl's serial mode (the one multi keeps its connection pool, so a second URL on the same
 host reuses the connection, as curl's reused easy handle does), `--parallel-max` with `-Z`.
 Each job writes through an `OutputSink` that opens its file on the first byte (an `-f` failure
-creates no file; an empty body creates an empty one after success, as curl does). When a job
+creates no file; an empty body creates an empty one after success, as curl does). The sink
+also owns curl's naming rules (src/tool_cb_wrt.c tool_create_output_file): `--no-clobber`
+never overwrites and tries `name.1` ... `name.99` instead, a `-J` name taken from the server's
+Content-Disposition is not written over an existing file unless `--clobber` allows it, and
+with `-i -J` the header lines wait in the sink until the file's name is known. When a job
 ends, the runner prints `-w`, the error line (`purecurl: (N) message`), schedules a `--retry`
 if the failure is transient, and starts the next job. A failed download leaves its partial
 file in place, as curl does, unless `--remove-on-error` is given; the exit code says it failed.
+
+`-v`/`--trace`/`--trace-ascii` go through each handle's DEBUGFUNCTION to trace.py's formats.
+`--fail-early` stops at the first failure: no new transfer starts and, in parallel mode, the
+running ones are ended with curl's "Transfer aborted due to critical error in another
+transfer" (src/tool_operate.c check_finished()).
 
 The exit status is curl's: in serial mode the result of the last transfer, in parallel mode
 the last failure's code (0 when all succeeded).
@@ -28,7 +37,7 @@ from typing import IO, Any, BinaryIO, TextIO
 
 import purecurl as pycurl
 from purecurl import _version
-from purecurl.cli import writeout
+from purecurl.cli import trace, writeout
 from purecurl.cli.args import GlobalConfig, Operation, join_data
 from purecurl.cli.progress import (
     ClassicMeter,
@@ -42,6 +51,8 @@ from purecurl.cli.urlglob import GlobError, expand, fill_output_name, literal_gl
 from purecurl.drivers.selector import SelectorDriver
 
 USER_AGENT = f"purecurl/{_version.__version__}"
+# curl's helpf() hint line (src/tool_helpers.c), with our name.
+HINT = "try 'purecurl --help' or 'purecurl --manual' for more information"
 DEFAULT_REMOTE_NAME = "curl_response"
 E_FAILED_INIT = 2
 E_URL_MALFORMAT = 3
@@ -50,6 +61,13 @@ E_WRITE_ERROR = 23
 E_READ_ERROR = 26
 E_OPERATION_TIMEDOUT = 28
 E_COULDNT_CONNECT = 7
+E_COULDNT_RESOLVE_PROXY = 5
+E_COULDNT_RESOLVE_HOST = 6
+E_UNSUPPORTED_PROTOCOL = 1
+E_ABORTED_BY_CALLBACK = 42
+ABORTED_BY_OTHER = "Transfer aborted due to critical error in another transfer"
+# --no-clobber's numbered names stop here (src/tool_cb_wrt.c: next_num < 100).
+NO_CLOBBER_TRIES = 100
 # curl's --retry treats these HTTP responses as transient (docs/cmdline-opts/retry.md).
 RETRY_HTTP_CODES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
 RETRY_MAX_DELAY = 600.0
@@ -62,12 +80,21 @@ _BINARY_WARNING = (
 
 
 class FatalError(Exception):
-    """A failure that stops the whole run (`purecurl: (code) message`)."""
+    """A failure that stops the whole run (`purecurl: (code) message`).
 
-    def __init__(self, code: int, message: str) -> None:
+    `usage` is a line curl prints with its help hint before the error line (as for an upload
+    file that cannot be opened); `stops_run` ends the run after this transfer even in serial
+    mode, as a failure in curl's pre_transfer() does.
+    """
+
+    def __init__(
+        self, code: int, message: str, *, usage: str | None = None, stops_run: bool = False
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.usage = usage
+        self.stops_run = stops_run
 
 
 @dataclasses.dataclass
@@ -81,6 +108,8 @@ class Job:
     upload: str | None = None
     # curl's "-o -" (stdout chosen on purpose) vs stdout by default (binary check applies)
     explicit_stdout: bool = False
+    # The name came from the URL (-O, --remote-name-all): -J may replace it.
+    remote: bool = False
     retries_left: int = 0
     retry_count: int = 0
     first_start: float = 0.0
@@ -96,14 +125,28 @@ def _with_scheme(url: str) -> str:
     return "http://" + url
 
 
-def remote_name(url: str) -> str:
-    """-O: the last path segment of the URL (query and fragment cut off), or curl's default."""
+def remote_name(url: str) -> str | None:
+    """-O: the file name part of the URL's path (query and fragment cut off), as curl 8's
+    get_url_file_name() picks it: after the last slash or backslash, and for a path ending
+    in a slash the last directory's name. None when the path has none: the caller uses
+    curl's default name and says so."""
     rest = url.split("://", 1)[-1]
     for sep in "?#":
         rest = rest.split(sep, 1)[0]
-    _, slash, path = rest.partition("/")
-    name = path.rsplit("/", 1)[-1] if slash else ""
-    return name or DEFAULT_REMOTE_NAME
+    slash = rest.find("/")
+    path = rest[slash:] if slash >= 0 else "/"
+    for attempt in range(2):
+        cut = path.rfind("/")
+        backslash = path.rfind("\\", cut + 1)
+        if backslash >= 0:
+            cut = backslash
+        if cut < 0:
+            return None
+        if cut == len(path) - 1 and attempt == 0:
+            path = path[:cut]
+            continue
+        break
+    return path[cut + 1 :]
 
 
 def _append_query(url: str, query: str) -> str:
@@ -132,13 +175,17 @@ def build_jobs(g: GlobalConfig) -> list[Job]:
                 url = _with_scheme(expansion.url)
                 if op.get and op.data:
                     url = _append_query(url, join_data(op.data).decode("latin-1"))
-                for q in op.url_queries:
-                    url = _append_query(url, q)
+                else:
+                    # curl appends either the -G data or the --url-query parts, never both
+                    # (src/tool_operate.c: httpgetfields ? httpgetfields : config->query).
+                    for q in op.url_queries:
+                        url = _append_query(url, q)
                 upload = node.upload
                 if upload is not None and upload != "-" and url.endswith("/"):
                     url += os.path.basename(upload)
                 outfile: str | None = None
                 explicit = False
+                remote = False
                 if node.outfile is not None:
                     if node.outfile == "-":
                         explicit = True
@@ -146,9 +193,18 @@ def build_jobs(g: GlobalConfig) -> list[Job]:
                         outfile = fill_output_name(node.outfile, expansion.values)
                 elif node.remote_name or (op.remote_name_all and not node.has_out):
                     outfile = remote_name(url)
+                    if outfile is None:
+                        outfile = DEFAULT_REMOTE_NAME
+                        if not g.silent:
+                            sys.stderr.write(
+                                f'Warning: No remote file name, uses "{DEFAULT_REMOTE_NAME}"\n'
+                            )
+                    remote = True
                 if outfile is not None and op.output_dir and not os.path.isabs(outfile):
                     outfile = os.path.join(op.output_dir, outfile)
-                jobs.append(Job(op, url, urlnum, outfile, upload, explicit, retries_left=op.retry))
+                jobs.append(
+                    Job(op, url, urlnum, outfile, upload, explicit, remote, retries_left=op.retry)
+                )
             urlnum += 1
     return jobs
 
@@ -156,27 +212,104 @@ def build_jobs(g: GlobalConfig) -> list[Job]:
 # -- where the bytes go --------------------------------------------------------------------
 
 
+def _parse_filename(raw: bytes, quoted_stop: bool) -> str | None:
+    """src/tool_cb_hdr.c parse_filename(): the name in a Content-Disposition `filename=`
+    value with any path cut off; None when nothing is left after the last separator."""
+    text = raw
+    if quoted_stop:
+        stop = b";"
+        if text[:1] in (b"'", b'"'):
+            stop = text[:1]
+            text = text[1:]
+        text = text.split(stop, 1)[0]
+    # Only the last path part is used: a server must not choose where the file goes
+    # (docs/cmdline-opts/remote-header-name.md). Backslashes count too, on every system.
+    for sep in (b"/", b"\\"):
+        if sep in text:
+            text = text.rsplit(sep, 1)[1]
+            if not text:
+                return None
+    for end in (b"\r", b"\n"):
+        text = text.split(end, 1)[0]
+    return os.fsdecode(text)
+
+
+def disposition_filename(line: bytes) -> str | None:
+    """The file name of a `Content-Disposition:` header line, as curl's -J takes it: the
+    `filename=` parameter only (not `filename*=`), unquoted, without any path; None when the
+    line is not that header or names no file."""
+    prefix = b"content-disposition:"
+    if len(line) <= len(prefix) or line[: len(prefix)].lower() != prefix:
+        return None
+    p = len(prefix)
+    end = len(line)
+    while True:
+        # ASCII letters only, as curl's ISALPHA.
+        while p < end and not (0x41 <= (line[p] | 0x20) - 0x20 <= 0x5A):
+            p += 1
+        if p > end - 9:
+            return None
+        if line[p : p + 9] != b"filename=":
+            semi = line.find(b";", p)
+            if semi < 0:
+                return None
+            p = semi
+            continue
+        p += 9
+        while p < end and line[p] in b" \t":
+            p += 1
+        return _parse_filename(line[p:], True)
+
+
 class OutputSink:
     """The body (and with -i the headers) of one transfer: stdout or a file opened on the
-    first byte."""
+    first byte, named and opened by curl's rules (see the module docstring)."""
 
     def __init__(self, job: Job, stdout: BinaryIO, stdout_tty: bool, warn: Callable[[str], None]):
         self.job = job
         self.stdout = stdout
         self.check_binary = stdout_tty and job.outfile is None and not job.explicit_stdout
         self.warn = warn
+        self.path: str | None = job.outfile
         self.file: IO[bytes] | None = None
         self.written = 0
         self.failed_open = False
         self.binary_refused = False
         self.resume_from = 0
+        # -J: the name came from the server, so an existing file is not overwritten by default.
+        self.cd_name = False
+        # -i with -J: header lines wait here until the file's name is known.
+        self.awaiting_name = job.remote and job.op.remote_header_name and job.op.include
+        self.held: list[bytes] = []
 
-    @property
-    def path(self) -> str | None:
-        return self.job.outfile
+    def _create(self, path: str) -> IO[bytes]:
+        """Open `path` for writing as curl would; raises OSError. May change self.path."""
+        clobber = self.job.op.clobber
+        if self.resume_from:
+            return open(path, "ab")
+        if clobber is True or (clobber is None and not self.cd_name):
+            return open(path, "wb")
+        flags = os.O_CREAT | os.O_WRONLY | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        try:
+            fd = os.open(path, flags, 0o666)
+        except (FileExistsError, IsADirectoryError):
+            if clobber is not False:
+                raise
+            # --no-clobber: the first free name of path.1 ... path.99.
+            for n in range(1, NO_CLOBBER_TRIES):
+                candidate = f"{path}.{n}"
+                try:
+                    fd = os.open(candidate, flags, 0o666)
+                except (FileExistsError, IsADirectoryError):
+                    continue
+                self.path = candidate
+                break
+            else:
+                raise
+        return os.fdopen(fd, "wb")
 
     def _open(self) -> IO[bytes] | None:
-        path = self.job.outfile
+        path = self.path
         if path is None:
             return self.stdout
         if self.file is not None:
@@ -189,12 +322,43 @@ class OutputSink:
                 with contextlib.suppress(OSError):
                     os.makedirs(parent, exist_ok=True)
         try:
-            self.file = open(path, "ab" if self.resume_from else "wb")  # noqa: SIM115
+            self.file = self._create(path)
         except OSError as exc:
             self.failed_open = True
             self.warn(f"Warning: Failed to open the file {path}: {exc.strerror}\n")
             return None
         return self.file
+
+    def name_from_server(self, name: str) -> bool:
+        """-J: save under `name` (in --output-dir) instead; opens it now, as curl does.
+        Returns False when the file cannot be created (it exists, and no --clobber)."""
+        if self.file is not None:
+            return False
+        output_dir = self.job.op.output_dir
+        self.path = os.path.join(output_dir, name) if output_dir else name
+        self.cd_name = True
+        self.awaiting_name = False
+        f = self._open()
+        if f is None:
+            return False
+        return self._flush_held(f)
+
+    def _flush_held(self, f: IO[bytes]) -> bool:
+        try:
+            for line in self.held:
+                f.write(line)
+        except OSError:
+            return False
+        finally:
+            self.held.clear()
+        return True
+
+    def write_header(self, line: bytes) -> int | None:
+        """-i: a header line into the output (held back while -J may still rename it)."""
+        if self.awaiting_name:
+            self.held.append(line)
+            return None
+        return self.write(line)
 
     def write(self, data: bytes) -> int | None:
         if self.check_binary and self.written == 0 and b"\0" in data[:2000]:
@@ -203,6 +367,9 @@ class OutputSink:
             return -1
         f = self._open()
         if f is None:
+            return -1
+        self.awaiting_name = False
+        if self.held and not self._flush_held(f):
             return -1
         try:
             f.write(data)
@@ -213,12 +380,14 @@ class OutputSink:
 
     def finish(self, ok: bool) -> None:
         """Close the file; an empty successful download still creates it."""
-        if ok and self.job.outfile is not None and self.file is None and not self.failed_open:
-            self._open()
+        if ok and self.path is not None and self.file is None and not self.failed_open:
+            f = self._open()
+            if f is not None and self.held:
+                self._flush_held(f)
         if self.file is not None:
             self.file.close()
             self.file = None
-        elif self.job.outfile is None:
+        elif self.path is None:
             with contextlib.suppress(OSError):
                 self.stdout.flush()
 
@@ -227,10 +396,59 @@ class OutputSink:
         if self.file is not None:
             self.file.close()
             self.file = None
-        if self.job.outfile is not None and self.written and not self.resume_from:
+        if self.path is not None and self.written and not self.resume_from:
             with contextlib.suppress(OSError):
-                os.unlink(self.job.outfile)
+                os.unlink(self.path)
         self.written = 0
+
+
+class EtagSave:
+    """--etag-save: the ETag of a 2xx/3xx response, one line, in a file or on stdout.
+
+    The file is opened for appending when the transfer is set up (so it exists even when no
+    ETag comes) and truncated just before an ETag is written, as src/tool_cb_hdr.c does.
+    """
+
+    def __init__(self, path: str, stdout: BinaryIO, create_dirs: bool) -> None:
+        self.stdout = stdout
+        self.file: IO[bytes] | None = None
+        if path != "-":
+            if create_dirs and os.path.dirname(path):
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+            self.file = open(path, "ab")  # noqa: SIM115
+
+    def header(self, line: bytes) -> None:
+        if line[:5].lower() != b"etag:" or not line.endswith(b"\n"):
+            return
+        value = line[5:].lstrip(b" \t").rstrip()
+        if not value:
+            return
+        if self.file is None:
+            self.stdout.write(value + b"\n")
+            self.stdout.flush()
+            return
+        self.file.seek(0)
+        self.file.truncate()
+        self.file.write(value + b"\n")
+        self.file.flush()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+def etag_compare_header(path: str, warn: Callable[[str], None]) -> str:
+    """--etag-compare: `If-None-Match:` with the file's content (line ends removed), or an
+    empty ETag when the file is empty or missing (docs/cmdline-opts/etag-compare.md)."""
+    try:
+        with open(path, "rb") as f:
+            content = f.read()
+    except OSError as exc:
+        warn(f"Warning: Failed to open {path}: {exc.strerror}\n")
+        content = b""
+    etag = content.replace(b"\r", b"").replace(b"\n", b"")
+    return "If-None-Match: " + (etag.decode("latin-1") if etag else '""')
 
 
 class HeaderDump:
@@ -262,60 +480,16 @@ class HeaderDump:
             self.file = None
 
 
-# -- verbose output -------------------------------------------------------------------------
-
-_INFOTYPE_TEXT, _HEADER_IN, _HEADER_OUT, _DATA_IN, _DATA_OUT = 0, 1, 2, 3, 4
-_TRACE_NAMES = {
-    _INFOTYPE_TEXT: "",
-    _HEADER_IN: "<= Recv header",
-    _HEADER_OUT: "=> Send header",
-    _DATA_IN: "<= Recv data",
-    _DATA_OUT: "=> Send data",
-}
-
-
-def verbose_lines(infotype: int, data: bytes) -> str:
-    """curl's -v rendering of one DEBUGFUNCTION call ('' for what -v does not show)."""
-    text = data.decode("latin-1")
-    if infotype == _INFOTYPE_TEXT:
-        return "* " + text if text.endswith("\n") else "* " + text + "\n"
-    if infotype in (_HEADER_IN, _HEADER_OUT):
-        mark = "< " if infotype == _HEADER_IN else "> "
-        lines = text.split("\r\n") if "\r\n" in text else text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        return "".join(mark + line + "\n" for line in lines)
-    return ""
-
-
-def trace_ascii(infotype: int, data: bytes) -> str:
-    """curl's --trace-ascii rendering: a title line, then offset-prefixed printable lines."""
-    if infotype == _INFOTYPE_TEXT:
-        return "== Info: " + data.decode("latin-1").rstrip("\n") + "\n"
-    name = _TRACE_NAMES.get(infotype)
-    if not name:
-        return ""
-    out = [f"{name}, {len(data)} bytes (0x{len(data):x})\n"]
-    width = 64
-    i = 0
-    while i < len(data):
-        chunk = data[i : i + width]
-        nl = chunk.find(b"\n")
-        if infotype in (_HEADER_IN, _HEADER_OUT) and nl >= 0:
-            chunk = chunk[: nl + 1]
-        shown = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk.rstrip(b"\r\n"))
-        out.append(f"{i:04x}: {shown}\n")
-        i += len(chunk)
-    return "".join(out)
-
-
 # -- setting up a handle --------------------------------------------------------------------
 
-_HTTP_VERSIONS = {
-    "1.0": "CURL_HTTP_VERSION_1_0",
-    "1.1": "CURL_HTTP_VERSION_1_1",
-    "2": "CURL_HTTP_VERSION_2_0",
-    "2-prior": "CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE",
+# --http1.0, --http1.1, --http2, --http2-prior-knowledge -> CURLOPT_HTTP_VERSION, as
+# src/tool_getparam.c sets them (--http2 is CURL_HTTP_VERSION_2_0: HTTP/2 over TLS by ALPN,
+# and the Upgrade dance on http://).
+HTTP_VERSIONS: dict[str, int] = {
+    "1.0": pycurl.CURL_HTTP_VERSION_1_0,
+    "1.1": pycurl.CURL_HTTP_VERSION_1_1,
+    "2": pycurl.CURL_HTTP_VERSION_2_0,
+    "2-prior": pycurl.CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE,
 }
 
 
@@ -375,8 +549,11 @@ def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000)) if seconds > 0 else 0
 
 
-def setup_handle(curl: Any, job: Job, g: GlobalConfig) -> list[Callable[[], None]]:
-    """Set every option of `job` on `curl`. Returns clean-up actions (files to close).
+def setup_handle(
+    curl: Any, job: Job, g: GlobalConfig, warn: Callable[[str], None] = lambda text: None
+) -> list[Callable[[], None]]:
+    """Set every option of `job` on `curl`. Returns clean-up actions (files to close);
+    `warn` gets curl's warnings (shown unless -s).
 
     Raises FatalError for a local problem (an unreadable -T file) and pycurl.error when the
     engine refuses an option.
@@ -397,6 +574,8 @@ def setup_handle(curl: Any, job: Job, g: GlobalConfig) -> list[Callable[[], None
     elif op.max_redirs is not None:
         s(pycurl.MAXREDIRS, op.max_redirs)
     headers = list(op.headers)
+    if op.etag_compare is not None:
+        headers.append(etag_compare_header(op.etag_compare, warn))
     if op.json:
         if not _has_header(headers, "Content-Type"):
             headers.append("Content-Type: application/json")
@@ -417,8 +596,13 @@ def setup_handle(curl: Any, job: Job, g: GlobalConfig) -> list[Callable[[], None
             try:
                 stream = open(job.upload, "rb")  # noqa: SIM115
             except OSError:
+                # src/tool_operate.c pre_transfer(): a usage-style line, then the run ends
+                # with the transfer's error.
                 raise FatalError(
-                    E_READ_ERROR, "Failed to open/read local data from file/application"
+                    E_READ_ERROR,
+                    "Failed to open/read local data from file/application",
+                    usage=f"cannot open '{job.upload}'",
+                    stops_run=True,
                 ) from None
             cleanups.append(stream.close)
             with contextlib.suppress(OSError):
@@ -528,7 +712,7 @@ def setup_handle(curl: Any, job: Job, g: GlobalConfig) -> list[Callable[[], None
     if op.connect_to:
         s(pycurl.CONNECT_TO, op.connect_to)
     if op.http_version is not None:
-        s(pycurl.HTTP_VERSION, getattr(pycurl, _HTTP_VERSIONS[op.http_version]))
+        s(pycurl.HTTP_VERSION, HTTP_VERSIONS[op.http_version])
     if op.ip_version == 4:
         s(pycurl.IPRESOLVE, pycurl.IPRESOLVE_V4)
     elif op.ip_version == 6:
@@ -573,6 +757,7 @@ class Active:
     header_dump: HeaderDump | None
     cleanups: list[Callable[[], None]]
     meter: ClassicMeter | ProgressBar | None = None
+    aborted: bool = False  # ended by --fail-early because another transfer failed
 
 
 @dataclasses.dataclass
@@ -587,6 +772,14 @@ class RunStats:
     connects: int = 0
     elapsed: float = 0.0
     codes: list[int] = dataclasses.field(default_factory=list)
+
+
+def _status_code(line: bytes) -> int:
+    """The status of an `HTTP/x yyy reason` line (0 if it is not one)."""
+    parts = line.split(None, 2)
+    if len(parts) >= 2 and parts[0].startswith(b"HTTP/") and parts[1].isdigit():
+        return int(parts[1])
+    return 0
 
 
 class Runner:
@@ -615,7 +808,9 @@ class Runner:
         self.stats = RunStats()
         self.result = 0
         self.stop = False
-        self.trace_file: TextIO | None = None
+        self.abort_running = False  # --fail-early in parallel mode: end the others next turn
+        self.trace_out: trace.TraceOutput | None = None
+        self.tracer: trace.TraceFormatter | None = None
         self.display: ParallelMeter | LiveDisplay | None = None
         self.show_progress = not g.silent and g.progress_meter
 
@@ -625,12 +820,15 @@ class Runner:
         if not self.g.silent:
             self._err(text)
 
-    def _err(self, text: str) -> None:
+    def _before_stderr(self) -> None:
         if self.display is not None and isinstance(self.display, LiveDisplay):
             # Keep the live view below the message.
             self.display.drawn_lines = 0
         with contextlib.suppress(OSError, ValueError):
             self.stdout.flush()
+
+    def _err(self, text: str) -> None:
+        self._before_stderr()
         self.stderr.write(text)
         self.stderr.flush()
 
@@ -642,17 +840,40 @@ class Runner:
 
     # -- starting --------------------------------------------------------------------------
 
-    def _debug(self, infotype: int, data: bytes) -> None:
-        if self.trace_file is not None:
-            self.trace_file.write(trace_ascii(infotype, data))
-        elif self.g.verbose:
-            text = verbose_lines(infotype, data)
-            if text:
-                self._err(text)
+    def _debug(self, job: Job, infotype: int, data: bytes) -> None:
+        if self.tracer is None or self.trace_out is None:
+            return
+        # curl leaves out plain mode's "[N bytes data]" when this transfer's body goes to a
+        # terminal and the trace shares stdout or stderr with it.
+        to_terminal = self.stdout_tty and job.outfile is None
+        self.tracer.show_data = not (to_terminal and self.trace_out.to_std_stream)
+        self.trace_out.write(self.tracer.format(infotype, bytes(data)))
+
+    def _note(self, text: str) -> None:
+        """curl's notef(): shown only while tracing (-v, --trace...)."""
+        if self.g.trace_type is not None:
+            self._err(f"Note: {text}\n")
 
     def start(self, job: Job, now: float) -> None:
-        curl = pycurl.Curl()
         op = job.op
+        if op.skip_existing and job.outfile is not None and os.path.exists(job.outfile):
+            # --skip-existing (curl 8.10): a file already there means nothing to do.
+            self._note(f'skips transfer, "{job.outfile}" exists locally')
+            self.totals.transfers -= 1
+            return
+        etag: EtagSave | None = None
+        if op.etag_save is not None:
+            try:
+                etag = EtagSave(op.etag_save, self.stdout, op.create_dirs)
+            except OSError:
+                # src/tool_operate.c: a warning, and this transfer is skipped.
+                self.warn(
+                    f'Warning: Failed creating file for saving etags: "{op.etag_save}". '
+                    "Skip this transfer\n"
+                )
+                self.totals.transfers -= 1
+                return
+        curl = pycurl.Curl()
         progress = Progress(name=job.outfile or job.url, started=now)
         sink = OutputSink(job, self.stdout, self.stdout_tty, self.warn)
         headers: list[tuple[str, str]] = []
@@ -664,6 +885,8 @@ class Runner:
         if not job.first_start:
             job.first_start = now
         active = Active(job, curl, sink, progress, headers, dump, [])
+        if etag is not None:
+            active.cleanups.append(etag.close)
         self.totals.started += 1 if job.retry_count == 0 else 0
         self.totals.running += 1
         try:
@@ -677,37 +900,14 @@ class Runner:
                 sink.resume_from = offset
                 if offset:
                     curl.setopt(pycurl.RESUME_FROM_LARGE, offset)
-            active.cleanups = setup_handle(curl, job, self.g)
-            include = op.include or op.head
-
-            def on_header(line: bytes) -> int | None:
-                text = line.decode("latin-1")
-                if text.startswith("HTTP/"):
-                    headers.clear()
-                elif ":" in text and not text[:1].isspace():
-                    name, _, value = text.partition(":")
-                    headers.append((name, value.strip()))
-                if dump is not None:
-                    try:
-                        dump.write(line)
-                    except OSError:
-                        return -1
-                if include:
-                    return sink.write(line)
-                return None
-
-            def on_progress(dltotal: int, dlnow: int, ultotal: int, ulnow: int) -> int:
-                progress.set(dltotal, dlnow, ultotal, ulnow)
-                return 0
-
-            curl.setopt(pycurl.WRITEFUNCTION, sink.write)
-            curl.setopt(pycurl.HEADERFUNCTION, on_header)
-            curl.setopt(pycurl.NOPROGRESS, 0)
-            curl.setopt(pycurl.XFERINFOFUNCTION, on_progress)
-            if self.g.verbose or self.trace_file is not None:
-                curl.setopt(pycurl.VERBOSE, 1)
-                curl.setopt(pycurl.DEBUGFUNCTION, self._debug)
+            active.cleanups += setup_handle(curl, job, self.g, self.warn)
+            self._set_callbacks(active, etag)
         except FatalError as exc:
+            if exc.usage is not None:
+                # curl's helpf(): shown even with -s.
+                self._err(f"purecurl: {exc.usage}\npurecurl: {HINT}\n")
+            if exc.stops_run:
+                self.stop = True
             self._finish(active, exc.code, exc.message, now)
             return
         except pycurl.error as exc:
@@ -725,20 +925,71 @@ class Runner:
         self.multi.add_handle(curl)
         self.driver.running += 1
 
+    def _set_callbacks(self, active: Active, etag: EtagSave | None) -> None:
+        job, curl, sink, dump = active.job, active.curl, active.sink, active.header_dump
+        op = job.op
+        include = op.include or op.head
+        headers = active.headers
+        http = job.url.lower().startswith(("http://", "https://"))
+        # -J looks for a name while the responses are 2xx or 3xx (src/tool_cb_hdr.c).
+        honour_cd = job.remote and op.remote_header_name and http
+        status = 0
+
+        def on_header(line: bytes) -> int | None:
+            nonlocal status, honour_cd
+            line = bytes(line)
+            text = line.decode("latin-1")
+            if text.startswith("HTTP/"):
+                headers.clear()
+                status = _status_code(line)
+            elif ":" in text and not text[:1].isspace():
+                name, _, value = text.partition(":")
+                headers.append((name, value.strip()))
+            if dump is not None:
+                try:
+                    dump.write(line)
+                except OSError:
+                    return -1
+            if http and status // 100 in (2, 3):
+                if etag is not None and line[:5].lower() == b"etag:":
+                    etag.header(line)
+                elif honour_cd:
+                    filename = disposition_filename(line)
+                    if filename is not None:
+                        honour_cd = False
+                        if not sink.name_from_server(filename):
+                            return -1
+            if include:
+                return sink.write_header(line)
+            return None
+
+        def on_progress(dltotal: int, dlnow: int, ultotal: int, ulnow: int) -> int:
+            active.progress.set(dltotal, dlnow, ultotal, ulnow)
+            return 0
+
+        curl.setopt(pycurl.WRITEFUNCTION, sink.write)
+        curl.setopt(pycurl.HEADERFUNCTION, on_header)
+        curl.setopt(pycurl.NOPROGRESS, 0)
+        curl.setopt(pycurl.XFERINFOFUNCTION, on_progress)
+        if self.tracer is not None:
+            curl.setopt(pycurl.VERBOSE, 1)
+            curl.setopt(pycurl.DEBUGFUNCTION, lambda t, d: self._debug(job, t, d))
+
     # -- finishing -------------------------------------------------------------------------
 
     def _retry_reason(self, job: Job, code: int, response: int) -> str | None:
+        """Why to retry, in curl's words (src/tool_operate.c post_per_transfer())."""
         op = job.op
         if job.retries_left <= 0:
             return None
-        if code == E_OPERATION_TIMEDOUT:
-            return "timeout"
-        if response in RETRY_HTTP_CODES and (code == 0 or code == E_HTTP_RETURNED_ERROR):
-            return "HTTP error"
+        if code in (E_OPERATION_TIMEDOUT, E_COULDNT_RESOLVE_HOST, E_COULDNT_RESOLVE_PROXY):
+            return ": timeout"
         if code == E_COULDNT_CONNECT and op.retry_connrefused:
-            return "connection refused"
+            return ": connection refused"
+        if response in RETRY_HTTP_CODES and (code == 0 or code == E_HTTP_RETURNED_ERROR):
+            return ": HTTP error"
         if code and op.retry_all_errors:
-            return f"({code})"
+            return "(retrying all errors)"
         return None
 
     def _done(self, curl: Any, code: int, message: str) -> None:
@@ -746,6 +997,8 @@ class Runner:
         self._finish(active, code, message, time.monotonic())
 
     def _finish(self, active: Active, code: int, message: str, now: float) -> None:
+        """A transfer ended: in curl's order (src/tool_operate.c post_per_transfer()), the
+        error line, then a --retry decision, then the output file, -w and the exit code."""
         job, curl, sink = active.job, active.curl, active.sink
         op = job.op
         self.totals.running -= 1
@@ -754,43 +1007,88 @@ class Runner:
             response = int(curl.getinfo(pycurl.RESPONSE_CODE))
         if sink.binary_refused:
             code, message = E_WRITE_ERROR, ""
-        if code == 0 and op.fail_with_body and response >= 400:
-            code, message = E_HTTP_RETURNED_ERROR, f"The requested URL returned error: {response}"
+        if active.aborted and code == E_ABORTED_BY_CALLBACK:
+            message = ABORTED_BY_OTHER
         if active.meter is not None:
-            active.meter.done(now)
-        reason = self._retry_reason(job, code, response)
-        elapsed = now - job.first_start
-        if reason is not None and (not op.retry_max_time or elapsed < op.retry_max_time):
-            delay = op.retry_delay if op.retry_delay else job.next_delay
-            job.next_delay = min(RETRY_MAX_DELAY, job.next_delay * 2)
-            job.retries_left -= 1
-            job.retry_count += 1
-            left = job.retries_left
-            self.warn(
-                f"Warning: Problem : {reason}. Will retry in {delay:g} second"
-                f"{'' if delay == 1 else 's'}. {left} retr{'y' if left == 1 else 'ies'} left.\n"
-            )
+            # libcurl shows no meter for a URL it refused before starting.
+            never_started = code in (E_UNSUPPORTED_PROTOCOL, E_URL_MALFORMAT)
+            if not (never_started and not active.meter.drawn):
+                active.meter.done(now)
+        # Every failed attempt gets its line, retried or not (the binary warning stands in
+        # for it, as curl's synthetic error does).
+        if code and not sink.binary_refused:
+            self.error_line(code, message)
+        elif code == 0 and op.fail_with_body and response >= 400:
+            code, message = E_HTTP_RETURNED_ERROR, f"The requested URL returned error: {response}"
+            self.error_line(code, message)
+        stopping = self.stop or active.aborted
+        delay = None if stopping else self._retry_delay(active, code, response, now)
+        if delay is not None:
             sink.discard()
             self._close_active(active)
             self.waiting.append((now + delay, job))
             return
         sink.finish(code == 0)
-        if code and op.remove_on_error and job.outfile is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(job.outfile)
+        if code and op.remove_on_error and sink.path is not None:
+            try:
+                os.unlink(sink.path)
+                self._note(f"Removed output file: {sink.path}")
+            except FileNotFoundError:
+                pass
+            except OSError:
+                self.warn(f"Warning: Failed removing: {sink.path}\n")
         if op.write_out:
             self._write_out(active, code, message)
-        if code:
-            self.error_line(code, message)
         self._account(active, code)
         self._close_active(active)
         if self.g.parallel:
-            if code:
+            # An aborted transfer's 42 does not hide the failure that caused it.
+            if code and (not active.aborted or not self.result):
                 self.result = code
         else:
             self.result = code
-        if code and self.g.fail_early:
+        if code and self.g.fail_early and not active.aborted:
             self.stop = True
+            if self.g.parallel and self.active:
+                self.abort_running = True
+
+    def _retry_delay(self, active: Active, code: int, response: int, now: float) -> float | None:
+        """Seconds until the retry of a failed attempt, or None for no retry; warns as curl's
+        retrycheck() does."""
+        job = active.job
+        op = job.op
+        if op.retry_max_time and now - job.first_start >= op.retry_max_time:
+            return None
+        reason = self._retry_reason(job, code, response)
+        if reason is None:
+            return None
+        delay = op.retry_delay if op.retry_delay else job.next_delay
+        if reason == ": HTTP error":
+            # A Retry-After: longer than our delay wins (RFC 9110 section 10.2.3).
+            retry_after = 0
+            with contextlib.suppress(Exception):
+                retry_after = int(active.curl.getinfo(pycurl.RETRY_AFTER))
+            if retry_after > delay:
+                delay = float(retry_after)
+                if op.retry_max_time and now + delay - job.first_start > op.retry_max_time:
+                    self.warn(
+                        "Warning: The Retry-After: time would make this command line exceed "
+                        "the maximum allowed time for retries.\n"
+                    )
+                    return None
+        whole = int(delay)  # curl says it in whole seconds
+        left = job.retries_left
+        self.warn(
+            f"Warning: Problem {reason}. Will retry in {whole} second{'' if whole == 1 else 's'}."
+            f" {left} retr{'ies' if left > 1 else 'y'} left.\n"
+        )
+        if active.sink.written and active.sink.path is not None:
+            self._note(f"Throwing away {active.sink.written} bytes")
+        if not op.retry_delay:
+            job.next_delay = min(RETRY_MAX_DELAY, job.next_delay * 2)
+        job.retries_left -= 1
+        job.retry_count += 1
+        return delay
 
     def _account(self, active: Active, code: int) -> None:
         p = active.progress
@@ -842,7 +1140,7 @@ class Runner:
             errormsg=message or (pycurl.easy_strerror(code) if code else None),
             url=job.url,
             urlnum=job.urlnum,
-            filename=job.outfile,
+            filename=active.sink.path,
             headers=active.headers,
             num_retries=job.retry_count,
         )
@@ -875,6 +1173,16 @@ class Runner:
             self.waiting.remove(item)
             self.start(item[1], now)
 
+    def _abort_running(self, now: float) -> None:
+        """--fail-early: end every running transfer as curl's aborting progress callback does."""
+        self.abort_running = False
+        for key, active in list(self.active.items()):
+            self.multi.remove_handle(active.curl)
+            del self.active[key]
+            active.aborted = True
+            self._finish(active, E_ABORTED_BY_CALLBACK, ABORTED_BY_OTHER, now)
+        self.waiting.clear()
+
     def _update_display(self, now: float) -> None:
         if self.display is not None:
             running = [a.progress for a in self.active.values()]
@@ -883,17 +1191,22 @@ class Runner:
             if active.meter is not None:
                 active.meter.update(now)
 
+    def _start_trace(self) -> None:
+        g = self.g
+        if g.trace_type is None or g.trace_dump is None:
+            return
+        self.trace_out = trace.TraceOutput(
+            g.trace_dump, self.stdout, self.stderr, self._before_stderr
+        )
+        self.tracer = trace.TraceFormatter(g.trace_type, with_time=g.trace_time)
+
     def run(self, jobs: list[Job]) -> int:
         """Run every job; return the exit code."""
         g = self.g
         start = time.monotonic()
         self.queue.extend(jobs)
         self.totals.transfers = len(jobs)
-        if g.trace_ascii is not None:
-            if g.trace_ascii == "-":
-                self.trace_file = self.stderr
-            else:
-                self.trace_file = open(g.trace_ascii, "w", encoding="latin-1")  # noqa: SIM115
+        self._start_trace()
         if g.parallel and self.show_progress:
             self.display = (
                 LiveDisplay(self.stderr, start)
@@ -904,6 +1217,8 @@ class Runner:
         try:
             while True:
                 now = time.monotonic()
+                if self.abort_running:
+                    self._abort_running(now)
                 if not self.stop:
                     self._fill(now)
                 if not self.active and (self.stop or (not self.queue and not self.waiting)):
@@ -924,7 +1239,7 @@ class Runner:
                 self.display.done(now, self.totals)
             self.driver.close()
             self.multi.close()
-            if self.trace_file is not None and self.trace_file is not self.stderr:
-                self.trace_file.close()
+            if self.trace_out is not None:
+                self.trace_out.close()
             self.stats.elapsed = now - start
         return self.result

@@ -133,6 +133,11 @@ class ClassicMeter:
             f"{time8(total_time)} {time8(spent)} {time8(left)} {size5(int(speed))}"
         )
 
+    @property
+    def drawn(self) -> bool:
+        """Whether anything was shown yet."""
+        return self.header_shown
+
     def update(self, now: float) -> None:
         if self.last_draw is not None and now - self.last_draw < 1.0:
             return
@@ -186,6 +191,11 @@ class ProgressBar:
         frac = min(1.0, point / total)
         hashes = "#" * int(barwidth * frac)
         return f"\r{hashes:<{barwidth}} {frac * 100:5.1f}%"
+
+    @property
+    def drawn(self) -> bool:
+        """Whether anything was shown yet."""
+        return self.last_draw is not None
 
     def update(self, now: float) -> None:
         if self.last_draw is not None and now - self.last_draw < 0.1:

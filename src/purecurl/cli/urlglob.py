@@ -105,6 +105,14 @@ def parse_glob(url: str) -> Glob:
                 literal.append(m.group(0))
                 i = m.end()
                 continue
+            if url[i + 1 : i + 2] == "]":
+                # "[]" is no range: curl keeps it as it is (src/tool_urlglob.c glob_parse()).
+                literal.append("[]")
+                i += 2
+                continue
+            if not url[i + 1 : i + 2].isalnum() or not url[i + 1].isascii():
+                # src/tool_urlglob.c glob_range(): a range starts with a letter or a digit.
+                raise GlobError("bad range specification", i + 2)
             end = url.find("]", i + 1)
             if end < 0:
                 raise GlobError("bad range", n + 1)
