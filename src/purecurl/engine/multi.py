@@ -194,6 +194,9 @@ class MultiEngine:
         # up that may turn out to multiplex (what PIPEWAIT waits for), by origin
         self.h2_conns: dict[Any, list[Connection]] = {}
         self.h2_coming: dict[Any, int] = {}
+        # HTTP/2 connections whose streams asked for I/O during this call: done once per
+        # connection at the call's end, so the requests of many streams leave in one send
+        self.h2_dirty: dict[Connection, None] = {}
 
     def __repr__(self) -> str:
         return (
@@ -352,6 +355,8 @@ class MultiEngine:
         if self._run_expired(now) or ran:
             now = self.clock()
             self._run_expired(now)
+        if self.h2_dirty:
+            self._h2_pending_io(now)
         self.table.flush()
         self._update_timer(now, force)
         self._check_abort()
@@ -370,6 +375,8 @@ class MultiEngine:
                 self._run(t, now)
         now = self.clock()
         self._run_expired(now)
+        if self.h2_dirty:
+            self._h2_pending_io(now)
         self.table.flush()
         self._update_timer(now)
         self._check_abort()
@@ -1466,7 +1473,7 @@ class MultiEngine:
         if conn.h2 is not None:
             if t.up == UP_BODY:
                 self._h2_upload(t, conn, conn.h2, now)
-            self._h2_io(conn, now)
+            self.h2_dirty[conn] = None  # its I/O, once for all its streams, ends this call
             return
         sock = conn.sock
         assert sock is not None
@@ -2039,6 +2046,19 @@ class MultiEngine:
         else:
             t.up = UP_NONE
             self._request_sent(t, cfg, now)
+
+    def _h2_pending_io(self, now: float) -> None:
+        """The I/O the connections' streams asked for during this call (each once)."""
+        dirty = self.h2_dirty
+        rounds = 0
+        while dirty and rounds < 8:  # I/O may start streams on other connections
+            rounds += 1
+            conns = list(dirty)
+            dirty.clear()
+            for conn in conns:
+                if not conn.closed:
+                    self._h2_io(conn, now)
+            self._run_expired(now)
 
     def _h2_switch(self, t: Transfer, now: float) -> None:
         """101 Switching Protocols: the connection speaks HTTP/2 from the byte after the
