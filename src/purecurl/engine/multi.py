@@ -1557,7 +1557,7 @@ class MultiEngine:
                     return
                 if cfg.max_recv_speed and self._rate_limited(t, cfg.max_recv_speed, now):
                     return
-            if n < bufsize and not (tls and sock.pending()):  # type: ignore[union-attr]
+            if n < bufsize and not tls:  # over TLS, a short read ends one record: read on
                 break
 
     def _process(self, t: Transfer, events: list[Head | Body | End], now: float) -> None:
@@ -2202,7 +2202,9 @@ class MultiEngine:
                 self._h2_goaway(conn, h2.goaway, now)
                 if conn.closed:
                     return
-            if n < size and not (tls and sock.pending()):  # type: ignore[union-attr]
+            # A short read drains a TCP socket; over TLS it ends one record, and the peer's
+            # next records (other streams' answers) may be waiting: read on until EAGAIN.
+            if n < size and not tls:
                 break
         for t in list(conn.streams.values()):
             if t.up == UP_BODY and not t.paused & PAUSE_SEND:
