@@ -900,3 +900,40 @@ def test_push_promise_when_push_is_disabled(mod: ModuleType, h2: H2Servers, pki:
     (record,) = server.h2_connections
     assert record.client_settings[SETTINGS_ENABLE_PUSH] == 0
     assert record.pushes_promised == 1
+
+
+def test_a_stream_that_times_out_leaves_its_connection_to_the_others(
+    mod: ModuleType, h2: H2Servers, pki: Pki
+) -> None:
+    """TIMEOUT_MS ends one stream with 28 (its stream is reset); the transfers sharing the
+    connection finish, and the connection carries the next batch (NUM_CONNECTS 0)."""
+    routes: dict[str, H2Route] = {"/stall": H2Response(body=b"late", delay=3.0)}
+    server = h2.tls(routes)
+    multi = mod.CurlMulti()
+    try:
+        stalled = make_curl(
+            mod,
+            server.url("/stall"),
+            client_opts(mod, server, pki, [("PIPEWAIT", 1), ("TIMEOUT_MS", 300)]),
+        )[0]
+        healthy = [
+            make_curl(
+                mod, server.url("/slow/20000"), client_opts(mod, server, pki, [("PIPEWAIT", 1)])
+            )[0]
+            for _ in range(3)
+        ]
+        outs = run_multi(mod, [stalled, *healthy], multi, timeout=20.0)
+        assert outs[0].code == 28
+        assert [(o.code, o.body) for o in outs[1:]] == [(0, pattern_bytes(20000))] * 3
+        assert sum(o.num_connects for o in outs) == 1
+        again = [
+            make_curl(mod, server.url("/bytes/10"), client_opts(mod, server, pki))[0]
+            for _ in range(2)
+        ]
+        outs2 = run_multi(mod, again, multi, timeout=20.0)
+        assert [(o.code, o.body, o.num_connects) for o in outs2] == [(0, pattern_bytes(10), 0)] * 2
+        for c in [stalled, *healthy, *again]:
+            c.close()
+    finally:
+        multi.close()
+    assert server.connections_accepted == 1
