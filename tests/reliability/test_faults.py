@@ -572,11 +572,6 @@ def test_fault_matches_libcurl(mod: ModuleType, scripted: ServerFactory, fault: 
         assert len(out.headers) == fault.header_lines
 
 
-@pytest.mark.pure_xfail(
-    reason="purecurl closes the connection after a response carrying both Transfer-Encoding: "
-    "chunked and Content-Length (src/purecurl/proto/http1.py says libcurl does too); "
-    "libcurl 8.23 keeps it and reuses it"
-)
 def test_chunked_plus_content_length_connection_reuse(
     mod: ModuleType, scripted: ServerFactory
 ) -> None:

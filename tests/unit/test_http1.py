@@ -151,14 +151,16 @@ def test_chunked_lf_only_and_bare_lf_after_data() -> None:
     assert head_of(events)[5] == (b"HTTP/1.1 200 OK\n", b"Transfer-Encoding: chunked\n", b"\n")
 
 
-def test_chunked_overrides_content_length_and_closes() -> None:
+def test_chunked_overrides_content_length_and_keeps_the_connection() -> None:
+    """As libcurl 8.23: chunked frames the body and the connection stays reusable
+    (tests/reliability/test_faults.py checks the reuse against pycurl)."""
     data = (
         b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n"
         b"2\r\nok\r\n0\r\n\r\n"
     )
     events, _ = all_ways(data)
-    assert head_of(events)[7:] == (None, True, False)
-    assert events[1:] == [("body", b"ok"), ("end", (), False)]
+    assert head_of(events)[7:] == (None, True, True)
+    assert events[1:] == [("body", b"ok"), ("end", (), True)]
 
 
 def test_identity_transfer_coding_is_ignored() -> None:

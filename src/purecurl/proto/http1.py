@@ -720,9 +720,9 @@ class ResponseParser:
             keep = False  # libcurl: streamclose on "Overflow Content-Length: value"
         if chunked:
             if content_length is not None:
-                # RFC 9112 6.3: chunked overrides Content-Length; the message is suspect, so
-                # the connection is not reused.
-                keep = False
+                # RFC 9112 6.3: chunked overrides Content-Length. The RFC lets a client close
+                # such a connection; libcurl 8.23 keeps and reuses it (the chunked framing
+                # did end the message), and so does purecurl.
                 content_length = None
         elif codings:
             keep = False  # a transfer coding without chunked: the body ends at close
