@@ -115,12 +115,6 @@ class Fault:
     parity_xfail: str = ""
 
 
-RESPONSE_CODE_BUG = (
-    "purecurl bug: RESPONSE_CODE stays 0 (and HEADERFUNCTION sees fewer lines) when the "
-    "transfer fails before the end of the head; libcurl sets it from the status line and "
-    "passes each header line on as it is parsed"
-)
-
 FAULTS = [
     # -- connection resets --------------------------------------------------------------------
     Fault(
@@ -389,7 +383,6 @@ FAULTS = [
         56,
         "Too large response headers: 307652 > 307200",
         header_lines=306,
-        parity_xfail=RESPONSE_CODE_BUG,
     ),
     Fault(
         "one-header-line-over-300-kib",
@@ -401,7 +394,7 @@ FAULTS = [
         "",
         header_lines=1,
         message_differs=True,
-        parity_xfail=RESPONSE_CODE_BUG + "; message differs (libcurl: empty)",
+        parity_xfail="a deliberate difference: libcurl leaves the message empty here",
     ),
     Fault(
         "thousand-tiny-headers",

@@ -601,8 +601,10 @@ class ResponseParser:
                 raise ResponseError(E_TOO_LARGE, _TOO_LARGE_MSG, out)
             total += len(line)
             if total > max_total:
+                # libcurl counts a line after HEADERFUNCTION had it (Curl_bump_headersize),
+                # so the line that crosses the limit is delivered too
                 raise ResponseError(
-                    E_RECV_ERROR, f"Too large response headers: {total} > {max_total}", out
+                    E_RECV_ERROR, f"Too large response headers: {total} > {max_total}", out + [line]
                 )
             content = parts[i]
             if content.endswith(b"\r"):
