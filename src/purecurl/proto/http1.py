@@ -604,7 +604,7 @@ class ResponseParser:
                 # libcurl counts a line after HEADERFUNCTION had it (Curl_bump_headersize),
                 # so the line that crosses the limit is delivered too
                 raise ResponseError(
-                    E_RECV_ERROR, f"Too large response headers: {total} > {max_total}", out + [line]
+                    E_RECV_ERROR, f"Too large response headers: {total} > {max_total}", [*out, line]
                 )
             content = parts[i]
             if content.endswith(b"\r"):
