@@ -1264,15 +1264,7 @@ class MultiEngine:
             t.up = UP_NONE
             t.reader = None
         else:
-            reader = t.reader
-            if reader is None:
-                reader = t.reader = self._new_reader(cfg)
-            elif reader.needs_rewind():
-                try:
-                    reader.rewind()
-                finally:
-                    if reader.exc is not None:
-                        t.exc = reader.exc
+            self._prepare_reader(t, cfg)
             t.sendbuf = head
             t.up = UP_HEAD
         t.sent = 0
@@ -1330,6 +1322,19 @@ class MultiEngine:
         elif cfg.cookie_opt is not None:
             extra.append(("Cookie", cfg.cookie_opt))
         return cfg.build_head(extra, cfg.content_length, probe), probe
+
+    def _prepare_reader(self, t: Transfer, cfg: Config) -> None:
+        """The request body's reader: a new one, or the last request's rewound (a redirect, an
+        auth round trip, a retry). Raises the rewind's CurlError (65)."""
+        reader = t.reader
+        if reader is None:
+            t.reader = self._new_reader(cfg)
+        elif reader.needs_rewind():
+            try:
+                reader.rewind()
+            finally:
+                if reader.exc is not None:
+                    t.exc = reader.exc
 
     def _new_reader(self, cfg: Config) -> BodyReader:
         kind = cfg.body_kind
@@ -1996,15 +2001,7 @@ class MultiEngine:
         lets it go (`_h2_upload`)."""
         has_body = cfg.body_kind != BODY_NONE and not probe
         if has_body:
-            reader = t.reader
-            if reader is None:
-                reader = t.reader = self._new_reader(cfg)
-            elif reader.needs_rewind():
-                try:
-                    reader.rewind()
-                finally:
-                    if reader.exc is not None:
-                        t.exc = reader.exc
+            self._prepare_reader(t, cfg)
         url = cfg.url
         fields = h2_request_fields(
             head,
