@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from purecurl.cli.demo import workload
 from tests.servers import (
     HttpServer,
     Request,
@@ -366,12 +367,54 @@ def test_retry_on_503(tmp_path: Path) -> None:
     assert "Warning: Problem : HTTP error. Will retry in 0 seconds. 2 retries left." in r.stderr
 
 
+def demo_summary(stdout: bytes) -> dict[str, dict[str, str]]:
+    """The demo's table as {measure: {protocol: value}}."""
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in stdout.decode().splitlines()
+        if line.startswith("|")
+    ]
+    protocols = rows[0][1:]
+    return {row[0]: dict(zip(protocols, row[1:], strict=True)) for row in rows[1:]}
+
+
 def test_demo() -> None:
     r = run("--demo", "--demo-transfers", "30", "-s", "--parallel-max", "8")
     assert r.code == 0, r.stderr
-    table = r.stdout.decode()
-    assert "| transfers" in table and "| failures" in table
-    assert "|           0 |" in table or table.split("| failures")[1].split("|")[1].strip() == "0"
+    table = demo_summary(r.stdout)
+    total = f"{sum(workload(30)):,}"
+    for protocol in ("HTTP/1.1", "HTTP/2"):
+        assert table["transfers"][protocol] == "30"
+        assert table["bytes"][protocol] == total
+        assert table["failures"][protocol] == "0"
+    # HTTP/1.1: a connection per transfer in flight, kept alive for the next ones.
+    assert table["connections"]["HTTP/1.1"] == "8"
+    assert table["max streams/conn"]["HTTP/1.1"] == "1"
+    # HTTP/2: -Z sets PIPEWAIT, so every transfer waits for the first connection and shares
+    # it as a stream; the server saw several open at once.
+    assert table["connections"]["HTTP/2"] == "1"
+    assert int(table["max streams/conn"]["HTTP/2"]) > 1
+
+
+def test_demo_announces_each_part() -> None:
+    r = run("--demo", "--demo-transfers", "10", "--parallel-max", "4")
+    assert r.code == 0, r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.startswith("purecurl demo:")]
+    assert len(lines) == 2, r.stderr
+    assert " over HTTP/1.1 from http://127.0.0.1:" in lines[0]
+    assert " over HTTP/2 (h2c prior knowledge) from http://127.0.0.1:" in lines[1]
+    assert lines[1].endswith(", at most 4 at once")
+    assert demo_summary(r.stdout)["failures"] == {"HTTP/1.1": "0", "HTTP/2": "0"}
+
+
+def test_demo_parallel_immediate_does_not_wait_for_multiplexing() -> None:
+    # curl's --parallel-immediate: no PIPEWAIT, each transfer in flight opens a connection.
+    r = run("--demo", "--demo-transfers", "12", "-s", "--parallel-max", "6",
+            "--parallel-immediate")  # fmt: skip
+    assert r.code == 0, r.stderr
+    table = demo_summary(r.stdout)
+    assert table["connections"]["HTTP/2"] == "6"
+    assert table["failures"] == {"HTTP/1.1": "0", "HTTP/2": "0"}
 
 
 # -- request features: the options the command sets ---------------------------------------------

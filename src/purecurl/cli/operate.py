@@ -902,6 +902,11 @@ class Runner:
                     curl.setopt(pycurl.RESUME_FROM_LARGE, offset)
             active.cleanups += setup_handle(curl, job, self.g, self.warn)
             self._set_callbacks(active, etag)
+            if self.g.parallel:
+                # src/tool_operate.c add_parallel_transfers(): in parallel mode a transfer
+                # waits for a connection that may multiplex (HTTP/2) rather than open one of
+                # its own, unless --parallel-immediate.
+                curl.setopt(pycurl.PIPEWAIT, 0 if self.g.parallel_immediate else 1)
         except FatalError as exc:
             if exc.usage is not None:
                 # curl's helpf(): shown even with -s.

@@ -353,3 +353,10 @@ class LiveDisplay:
 
     def done(self, now: float, totals: Totals) -> None:
         self.update(now, totals, [], force=True)
+        # The view shrank to its total line over blank ones: back up over the blanks, so
+        # that what is printed next (the demo's next part, its summary) follows the total.
+        blanks = self.drawn_lines - 1
+        if blanks > 0:
+            self.out.write(f"\x1b[{blanks}F")
+            self.out.flush()
+            self.drawn_lines = 1
