@@ -234,3 +234,17 @@ def test_wait_queue_keeps_arrival_order_per_key_and_forgets_removed_waiters() ->
     assert q.first("A") == "a3" and len(q) == 2
     q.remove("b1")
     assert q.waiting_keys() == ["A"] and list(q) == ["a3"]
+
+
+def test_stale_entries_do_not_keep_finished_owners_alive() -> None:
+    """Soak finding: entries of cleared owners under a live earlier deadline stayed in the heap
+    (and kept their transfers, callbacks and buffers alive) until their old time came up."""
+    q = DeadlineQueue()
+    keeper = Owner("keeper")
+    q.set(keeper, TOTAL, 1.0)  # the top of the heap, live for the whole test
+    for i in range(10_000):
+        o = Owner()
+        q.set(o, TOTAL, 100.0 + i)
+        q.clear_all(o)  # the transfer ended
+    assert len(q) <= 64
+    assert q.next_deadline() == 1.0

@@ -2275,10 +2275,11 @@ class MultiEngine:
     def _h2_requeue(
         self, t: Transfer, conn: Connection, now: float, avoid: Connection | None
     ) -> None:
-        """Send the request again elsewhere: the server did not process its stream."""
+        """Send the request again elsewhere: the server did not process its stream (and
+        expects nothing more on it: no RST_STREAM, as nghttp2 closes such streams quietly)."""
         t.retried = True
         t.conn = None
-        self._h2_detach(t, conn, conn.h2, t.cfg, now)
+        self._h2_detach(t, conn, conn.h2, t.cfg, now, reset=False)
         t.size_dl = t.header_size = t.size_ul = 0
         t.sendbuf = None
         t.up = UP_NONE
@@ -2342,16 +2343,22 @@ class MultiEngine:
             self._close_conn(conn, now)
 
     def _h2_detach(
-        self, t: Transfer, conn: Connection, h2: H2Session | None, cfg: Config | None, now: float
+        self,
+        t: Transfer,
+        conn: Connection,
+        h2: H2Session | None,
+        cfg: Config | None,
+        now: float,
+        reset: bool = True,
     ) -> None:
-        """`t` leaves its stream (reset unless it ended); the connection goes idle or
-        closes when it was the last one."""
+        """`t` leaves its stream (reset unless it ended, or `reset` is False); the
+        connection goes idle or closes when it was the last one."""
         sid = t.stream_id
         t.stream_id = 0
         self.table.update(t, NO_POLL)
         if conn.streams.get(sid) is t:
             del conn.streams[sid]
-            if h2 is not None:
+            if h2 is not None and reset:
                 h2.cancel(sid)
         if conn.streams or conn.closed:
             return

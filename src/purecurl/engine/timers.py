@@ -8,6 +8,11 @@ pushes a new entry stamped with a fresh sequence number, and entries whose stamp
 transfer's current one are dropped lazily when they reach the top. So setting a deadline costs
 O(log n) and finding the next one is O(1) amortised, whatever the number of transfers.
 
+A stale entry still holds its transfer (and through it the application's callbacks and
+buffers): one that sits below a live entry with an earlier deadline would keep a finished
+transfer alive until its old deadline came up. So when the heap has grown to twice what was
+live at the last count, it is rebuilt from the live entries alone (amortised O(1) a push).
+
 Time is a float of seconds from the engine's clock, passed in; nothing here reads a clock.
 """
 
@@ -37,11 +42,12 @@ class HasDeadline(Protocol):
 class DeadlineQueue:
     """Transfers ordered by their earliest deadline."""
 
-    __slots__ = ("_heap", "_stamp")
+    __slots__ = ("_heap", "_limit", "_stamp")
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, HasDeadline]] = []
         self._stamp = 0
+        self._limit = 64  # compact when the heap grows past this
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -92,7 +98,17 @@ class DeadlineQueue:
         self._stamp += 1
         owner.deadline = when
         owner.deadline_stamp = self._stamp
-        heapq.heappush(self._heap, (when, self._stamp, owner))
+        heap = self._heap
+        heapq.heappush(heap, (when, self._stamp, owner))
+        if len(heap) > self._limit:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Rebuild the heap from its live entries (the stale ones hold finished owners)."""
+        live = [e for e in self._heap if e[2].deadline_stamp == e[1]]
+        heapq.heapify(live)
+        self._heap = live
+        self._limit = max(64, 2 * len(live))
 
     def next_deadline(self) -> float | None:
         """The earliest live deadline, or None."""
