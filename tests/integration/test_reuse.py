@@ -308,3 +308,27 @@ def _a_b_a_connections(mod: ModuleType, scripted: ServerFactory, maxconnects: in
     finally:
         c.close()
     return a.connections_accepted
+
+
+def test_dead_idle_connections_are_pruned_when_a_connection_is_made(pure: ModuleType) -> None:
+    """libcurl's prune_dead_connections: an idle connection whose server went away is closed
+    (its fd freed) when the multi next sets up a connection, not left until the pool
+    overflows."""
+    m = pure.CurlMulti()
+    with HttpServer() as gone, HttpServer() as other:
+        a, _ = make_curl(pure, gone.url("/bytes/10"))
+        b, _ = make_curl(pure, other.url("/bytes/10"))
+        try:
+            (out,) = run_multi(pure, [a], multi=m, timeout=10.0)
+            assert out.code == 0
+            eng = m._engine
+            assert eng.pool.idle_count == 1
+            gone.stop()  # the idle connection's peer closes it
+            time.sleep(1.1)  # the prune runs at most once a second
+            (out,) = run_multi(pure, [b], multi=m, timeout=10.0)
+            assert out.code == 0
+            assert eng.pool.idle_count == 1  # b's connection; a's dead one was closed
+        finally:
+            a.close()
+            b.close()
+            m.close()

@@ -83,6 +83,7 @@ LOW_SPEED_TIME = num("LOW_SPEED_TIME")
 SERVER_RESPONSE_TIMEOUT = num("SERVER_RESPONSE_TIMEOUT", "FTP_RESPONSE_TIMEOUT")
 FORBID_REUSE = num("FORBID_REUSE")
 PIPEWAIT = num("PIPEWAIT")
+MAXAGE_CONN = num("MAXAGE_CONN")
 FRESH_CONNECT = num("FRESH_CONNECT")
 INTERFACE = num("INTERFACE")
 LOCALPORT = num("LOCALPORT")
@@ -325,6 +326,7 @@ class Config:
         "low_speed_time",
         "max_recv_speed",
         "max_send_speed",
+        "maxage_conn",
         "maxconnects",
         "maxfilesize",
         "maxredirs",
@@ -540,6 +542,8 @@ class Config:
             version == HTTP_VERSION_2_PRIOR_KNOWLEDGE and url.scheme == "http" and not forward
         )
         self.pipewait = bool(opts.get(PIPEWAIT))
+        maxage = opts.get(MAXAGE_CONN)
+        self.maxage_conn = float(118 if maxage is None else maxage)  # libcurl's default
         user_headers: list[bytes] = list(opts.get(HTTPHEADER) or ())
         extra_defaults: list[tuple[str, str]] = []
 

@@ -197,6 +197,7 @@ class MultiEngine:
         # HTTP/2 connections whose streams asked for I/O during this call: done once per
         # connection at the call's end, so the requests of many streams leave in one send
         self.h2_dirty: dict[Connection, None] = {}
+        self.last_prune = 0.0  # when idle connections were last checked (_prune_idle)
 
     def __repr__(self) -> str:
         return (
@@ -751,10 +752,14 @@ class MultiEngine:
                 conn = pool.take_idle(cfg.origin_key)
                 if conn is None:
                     break
-                if self._alive(conn):
+                idle = now - conn.idle_since
+                if cfg.maxage_conn and idle > cfg.maxage_conn:
+                    self._info(t, f"Too old connection ({int(idle)} seconds idle), disconnect it")
+                elif self._alive(conn):
                     self._attach(t, conn, now, reused=True)
                     return
-                self._info(t, f"Connection {conn.id} seems to be dead")
+                else:
+                    self._info(t, f"Connection {conn.id} seems to be dead")
                 self._close_conn(conn, now)
             if (
                 cfg.pipewait
@@ -779,8 +784,21 @@ class MultiEngine:
             self._close_conn(victim, now)
         self._open_connection(t, cfg, now)
 
+    def _prune_idle(self, cfg: Config, now: float) -> None:
+        """libcurl's prune_dead_connections, at most once a second as a connection is set up:
+        close idle connections that died (their server went away) or sat idle longer than
+        MAXAGE_CONN, so their descriptors do not wait for the pool to overflow."""
+        self.last_prune = now
+        maxage = cfg.maxage_conn
+        for conn in self.pool.idle_connections():
+            if (maxage and now - conn.idle_since > maxage) or not self._alive(conn):
+                self.pool.discard_idle(conn)
+                self._close_conn(conn, now)
+
     def _open_connection(self, t: Transfer, cfg: Config, now: float) -> None:
         """Give `t` a new connection (counted by the pool at once) and start resolving."""
+        if now - self.last_prune >= 1.0 and self.pool.idle_count:
+            self._prune_idle(cfg, now)
         conn = Connection(self.next_conn_id, cfg.origin_key, cfg.host_key)
         self.next_conn_id += 1
         self.pool.opened(conn)
