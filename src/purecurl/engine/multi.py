@@ -51,6 +51,7 @@ from purecurl.engine.config import (
     BODY_BYTES,
     BODY_FORM,
     BODY_NONE,
+    DEFAULT_BUFFERSIZE,
     Config,
     follow_config,
 )
@@ -119,7 +120,6 @@ INFO_DATA_OUT = 4
 
 # CURLPIPE_*
 PIPE_MULTIPLEX = 2
-DEFAULT_BUFSIZE = 256 * 1024
 
 SocketCallback = Callable[[int, int, Any], Any]
 TimerCallback = Callable[[int], Any]
@@ -1293,6 +1293,11 @@ class MultiEngine:
             reused=conn is not None and conn.uses > 1,
             raw_chunked=not cfg.transfer_decoding,
         )
+        self._request_begun(t, cfg, now)
+
+    def _request_begun(self, t: Transfer, cfg: Config, now: float) -> None:
+        """What every request (HTTP/1 or an HTTP/2 stream) starts with: no answer yet, the
+        transfer PERFORMING, the low-speed watch from now."""
         t.head_done = False
         t.keep_alive = False
         if t.state != S.PERFORMING and (t.state == S.INIT or t.state == S.PENDING):
@@ -1490,6 +1495,12 @@ class MultiEngine:
         self.deadlines.set(t, T.RATE_LIMIT, due)
         return True
 
+    def _recv_buffer(self, size: int) -> None:
+        """The multi's one receive buffer (every recv_into goes there), made `size` long."""
+        self.bufsize = size
+        self.buf = bytearray(size)
+        self.view = memoryview(self.buf)
+
     def _performing(self, t: Transfer, now: float) -> None:
         conn = t.conn
         assert conn is not None
@@ -1518,13 +1529,11 @@ class MultiEngine:
             t.rate_until = 0.0
         if t.paused & PAUSE_RECV:
             return
-        bufsize = self.bufsize
         cfg = t.cfg
         assert cfg is not None
-        if bufsize != cfg.buffersize:
-            bufsize = self.bufsize = cfg.buffersize
-            self.buf = bytearray(bufsize)
-            self.view = memoryview(self.buf)
+        bufsize = cfg.buffersize
+        if self.bufsize != bufsize:
+            self._recv_buffer(bufsize)
         view = self.view
         parser = t.parser
         assert parser is not None
@@ -1997,6 +2006,12 @@ class MultiEngine:
         else:
             self.h2_coming.pop(key, None)
 
+    def _h2_retire(self, conn: Connection) -> None:
+        """The connection takes no new stream ever (GOAWAY, EOF, a failure); it closes when
+        its last stream leaves."""
+        conn.h2_broken = True
+        self._h2_unlist(conn)
+
     def _h2_unlist(self, conn: Connection) -> None:
         """The connection takes no new stream (it goes idle, broke or closes)."""
         conns = self.h2_conns.get(conn.origin_key)
@@ -2036,8 +2051,6 @@ class MultiEngine:
         t.parser = None
         t.sendbuf = None
         t.sent = 0
-        t.head_done = False
-        t.keep_alive = False
         t.request_size = len(head)
         t.t_pretransfer = now - t.t_start
         if not t.xfer_start:
@@ -2050,12 +2063,7 @@ class MultiEngine:
                 )
             first, _, rest = head.partition(b"\r\n")
             self._debug(t, INFO_HEADER_OUT, first.rpartition(b" ")[0] + b" HTTP/2\r\n" + rest)
-        if t.state != S.PERFORMING and (t.state == S.INIT or t.state == S.PENDING):
-            self._move(t, S.PERFORMING)
-        if cfg.low_speed_limit and cfg.low_speed_time:
-            t.ls_mark = now
-            t.ls_bytes = 0
-            self.deadlines.set(t, T.LOW_SPEED, now + 1.0)
+        self._request_begun(t, cfg, now)
         if has_body:
             t.up = UP_BODY
         else:
@@ -2176,13 +2184,11 @@ class MultiEngine:
             self._h2_failed(conn, err, now)
             return
         tls = conn.tls_key is not None
+        if not self.bufsize:  # its streams' BUFFERSIZE may differ: any buffer will do
+            self._recv_buffer(DEFAULT_BUFFERSIZE)
         buf = self.buf
-        if not buf:
-            buf = self.buf = bytearray(DEFAULT_BUFSIZE)
-            self.bufsize = len(buf)
-            self.view = memoryview(buf)
         view = self.view
-        size = len(buf)
+        size = self.bufsize
         while True:
             try:
                 n = sock.recv_into(buf)
@@ -2310,8 +2316,7 @@ class MultiEngine:
 
     def _h2_goaway(self, conn: Connection, goaway: GoAway, now: float) -> None:
         """GOAWAY: no new stream here; the streams above its last id go elsewhere."""
-        conn.h2_broken = True
-        self._h2_unlist(conn)
+        self._h2_retire(conn)
         for sid, t in list(conn.streams.items()):
             if t.cfg is not None:
                 self._info(
@@ -2327,8 +2332,7 @@ class MultiEngine:
     def _h2_eof(self, conn: Connection, now: float) -> None:
         """The peer closed the connection: its unfinished streams fail, or go elsewhere when
         they had no answer on a reused connection (libcurl's retry of a dead connection)."""
-        conn.h2_broken = True
-        self._h2_unlist(conn)
+        self._h2_retire(conn)
         for sid, t in list(conn.streams.items()):
             if t.conn is not conn or t.state not in S.LIVE:
                 continue
@@ -2350,8 +2354,7 @@ class MultiEngine:
 
     def _h2_failed(self, conn: Connection, err: CurlError, now: float) -> None:
         """A connection-wide failure ends every transfer on the connection with it."""
-        conn.h2_broken = True
-        self._h2_unlist(conn)
+        self._h2_retire(conn)
         for t in list(conn.streams.values()):
             if t.conn is conn and t.state in S.LIVE:
                 failure = CurlError(err.code, err.message)
