@@ -63,6 +63,7 @@ from tests.servers import (
     Request,
     ServerConnection,
     _render,
+    answer_route,
     pattern_bytes,
 )
 from tests.tls_certs import Pki
@@ -336,17 +337,8 @@ class H2Server(HttpServer):
 
     def h2_route(self, request: H2Request) -> H2Response:
         """Return the response `request` gets."""
-        route = self.h2_routes.get(request.target)
-        if route is None:
-            route = self.h2_routes.get(request.path)
-        if route is None:
-            generated = _generated_route(request) if self.builtin_routes else None
-            return generated if generated is not None else H2Response(404, body=b"not found\n")
-        if isinstance(route, H2Response):
-            return route
-        if isinstance(route, bytes):
-            return H2Response(body=route)
-        return route(request)
+        generated = _generated_route if self.builtin_routes else None
+        return answer_route(self.h2_routes, request, H2Response, generated)
 
     def _new_record(self, conn: ServerConnection, protocol: str) -> H2ConnectionRecord:
         record = H2ConnectionRecord(conn.number, protocol)

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TypeVar
+from typing import Protocol, TypeVar, cast
 
 __all__ = [
     "CLOSE",
@@ -626,6 +626,44 @@ class Response:
 Route = Response | bytes | Callable[[Request], Response]
 
 
+class Routed(Protocol):
+    """What a route table looks requests up by."""
+
+    @property
+    def target(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+
+Resp = TypeVar("Resp")
+Req = TypeVar("Req", bound=Routed)
+
+
+def answer_route(
+    routes: Mapping[str, Resp | bytes | Callable[[Req], Resp]],
+    request: Req,
+    kind: type[Resp],
+    generated: Callable[[Req], Resp | None] | None,
+) -> Resp:
+    """The answer of a server's route table (`kind`: HTTP/1 `Response` or HTTP/2
+    `H2Response`): the route of the full target, else of the path, else a generated one, else
+    404. A route is a response, bytes (a 200 with that body) or a function of the request."""
+    make = cast(Callable[..., Resp], kind)
+    route = routes.get(request.target)
+    if route is None:
+        route = routes.get(request.path)
+    if route is None:
+        answer = generated(request) if generated is not None else None
+        return answer if answer is not None else make(404, body=b"not found\n")
+    if isinstance(route, kind):
+        return route
+    if isinstance(route, bytes):
+        return make(body=route)
+    assert callable(route)
+    return route(request)
+
+
 def _generated_routes(request: Request) -> Response | None:
     """The built-in routes; None when `request` names none of them."""
     path = request.path
@@ -677,17 +715,8 @@ class HttpServer(ScriptedServer):
 
     def route(self, request: Request) -> Response:
         """Return the response `request` gets."""
-        route = self.routes.get(request.target)
-        if route is None:
-            route = self.routes.get(request.path)
-        if route is None:
-            generated = _generated_routes(request) if self.builtin_routes else None
-            return generated if generated is not None else Response(404, body=b"not found\n")
-        if isinstance(route, Response):
-            return route
-        if isinstance(route, bytes):
-            return Response(body=route)
-        return route(request)
+        generated = _generated_routes if self.builtin_routes else None
+        return answer_route(self.routes, request, Response, generated)
 
     def _serve_http(self, conn: ServerConnection) -> None:
         while True:
