@@ -42,11 +42,11 @@ import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import ModuleType, TracebackType
+from types import ModuleType
 from typing import Any, Literal, overload
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from purecurl.async_multi import AsyncCurlMulti
+from purecurl.async_multi import AsyncClosing, AsyncCurlMulti
 
 __all__ = [
     "ConnectError",
@@ -340,7 +340,7 @@ def _header_lines(items: list[tuple[str, str]]) -> list[str]:
 # Responses
 
 
-class Response:
+class Response(AsyncClosing):
     """A response. `status`, `reason`, `http_version` and `headers` are set when the request
     returns; the body is read with `await read()` (all of it) or `async for chunk in stream()`.
 
@@ -390,17 +390,6 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response [{self.status} {self.reason}] {self.method} {self.url}>"
-
-    async def __aenter__(self) -> Response:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     @property
     def ok(self) -> bool:
@@ -662,7 +651,7 @@ class _Replay:
 # Session
 
 
-class Session:
+class Session(AsyncClosing):
     """A pool of connections and the defaults for the requests made through it.
 
     `max_host_connections` / `max_connections`: connection limits (0 = none; requests over a
@@ -725,17 +714,6 @@ class Session:
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"live={len(self._live)}"
         return f"<Session {state}>"
-
-    async def __aenter__(self) -> Session:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     @property
     def closed(self) -> bool:

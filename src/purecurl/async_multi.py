@@ -30,7 +30,7 @@ import asyncio
 import importlib
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from purecurl._errors import error
 from purecurl.drivers.asyncio import M_SOCKETFUNCTION, M_TIMERFUNCTION, AsyncioDriver, check_loop
@@ -66,7 +66,29 @@ def _error_class(multi: Any) -> type[Exception]:
     return error
 
 
-class AsyncCurlMulti:
+_Self = TypeVar("_Self", bound="AsyncClosing")
+
+
+class AsyncClosing:
+    """`async with x:` gives x and awaits `x.aclose()` on the way out, however it is left."""
+
+    if TYPE_CHECKING:
+
+        async def aclose(self) -> None: ...
+
+    async def __aenter__(self: _Self) -> _Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class AsyncCurlMulti(AsyncClosing):
     """AsyncCurlMulti(close_handles=False) -> an asyncio-driven wrapper of a `CurlMulti`.
 
     `close_handles` is passed to the `CurlMulti` (handles still added at `aclose()` are then
@@ -92,17 +114,6 @@ class AsyncCurlMulti:
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"pending={len(self._futures)}"
         return f"<AsyncCurlMulti {state} driver={self._driver!r}>"
-
-    async def __aenter__(self) -> AsyncCurlMulti:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     @property
     def closed(self) -> bool:
