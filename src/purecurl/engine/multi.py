@@ -110,6 +110,8 @@ SOCKET_TIMEOUT = -1
 WRITEFUNC_PAUSE = 0x10000001
 PAUSE_RECV = 1
 PAUSE_SEND = 4
+# libcurl 8.23 probes an idle connection before reusing it at most once a second
+ALIVE_CHECK_INTERVAL = 1.0
 
 # CURLINFO_* debug types
 INFO_TEXT = 0
@@ -755,7 +757,9 @@ class MultiEngine:
                 idle = now - conn.idle_since
                 if cfg.maxage_conn and idle > cfg.maxage_conn:
                     self._info(t, f"Too old connection ({int(idle)} seconds idle), disconnect it")
-                elif self._alive(conn):
+                elif (
+                    now - conn.checked_at < ALIVE_CHECK_INTERVAL and conn.h2 is None
+                ) or self._alive(conn, now):
                     self._attach(t, conn, now, reused=True)
                     return
                 else:
@@ -791,7 +795,7 @@ class MultiEngine:
         self.last_prune = now
         maxage = cfg.maxage_conn
         for conn in self.pool.idle_connections():
-            if (maxage and now - conn.idle_since > maxage) or not self._alive(conn):
+            if (maxage and now - conn.idle_since > maxage) or not self._alive(conn, now):
                 self.pool.discard_idle(conn)
                 self._close_conn(conn, now)
 
@@ -800,6 +804,7 @@ class MultiEngine:
         if now - self.last_prune >= 1.0 and self.pool.idle_count:
             self._prune_idle(cfg, now)
         conn = Connection(self.next_conn_id, cfg.origin_key, cfg.host_key)
+        conn.checked_at = now
         self.next_conn_id += 1
         self.pool.opened(conn)
         if cfg.h2_prior or (cfg.tls is not None and "h2" in cfg.tls.alpn):
@@ -811,8 +816,17 @@ class MultiEngine:
         self.deadlines.set(t, T.CONNECT, now + cfg.connect_timeout)
         self._move(t, S.RESOLVING)
 
-    def _alive(self, conn: Connection) -> bool:
-        """Dead-connection check before reuse: an idle socket must have nothing to read."""
+    def _alive(self, conn: Connection, now: float) -> bool:
+        """Dead-connection check before reuse: an idle socket must have nothing to read.
+
+        As libcurl 8.23 (curl PR 22169), an HTTP/1 connection is probed at most once a second
+        (`ALIVE_CHECK_INTERVAL`, checked by the caller): one that died since is found by the
+        request sent on it, which fails before any answer and is retried on a new connection
+        ("Connection died"), as a connection closed while the request flies always was. An
+        HTTP/2 connection is always probed: the probe also reads what its server sent while
+        it sat idle (a GOAWAY, a PING).
+        """
+        conn.checked_at = now
         sock = conn.sock
         if sock is None:
             return False
@@ -1774,7 +1788,9 @@ class MultiEngine:
         encodings: list[bytes] = []
         content_range = False
         jar = t.hs.cookies
-        for name, value in head.headers:
+        headers = head.headers
+        for i in head.notable:
+            name, value = headers[i]
             if name == b"content-type":
                 t.content_type = value.decode("latin-1")
             elif name == b"content-encoding":

@@ -71,6 +71,7 @@ class Connection:
 
     __slots__ = (
         "certinfo",
+        "checked_at",
         "closed",
         "closefn",
         "connect_code",
@@ -112,6 +113,8 @@ class Connection:
         self.owner: Transfer | None = None
         self.uses = 0
         self.idle_since = 0.0
+        # when the socket was last known alive (set up, or probed before a reuse)
+        self.checked_at = 0.0
         self.closed = False
         self.primary_ip = ""
         self.primary_port = 0
