@@ -103,7 +103,9 @@ class Head:
     `lines` are the lines exactly as libcurl hands them to HEADERFUNCTION (status line first,
     each with its line ending, folded lines unfolded, then the blank line); `size` is their
     total length (CURLINFO_HEADER_SIZE counts these). `headers` are (lower-cased name, value
-    without surrounding blanks) in order, duplicates kept.
+    without surrounding blanks) in order, duplicates kept; `notable` are the indexes in
+    `headers` of the ones named in NOTABLE (framing, and what the engine acts on), in order,
+    so that the engine need not look at every header of every response.
     """
 
     __slots__ = (
@@ -112,6 +114,7 @@ class Head:
         "headers",
         "keep_alive",
         "lines",
+        "notable",
         "reason",
         "size",
         "status",
@@ -131,6 +134,7 @@ class Head:
         chunked: bool,
         keep_alive: bool,
         transfer_codings: tuple[bytes, ...] = (),
+        notable: list[int] | None = None,
     ) -> None:
         self.status = status
         self.reason = reason
@@ -144,6 +148,9 @@ class Head:
         # Transfer codings other than chunked/identity, in order: the engine must decode them
         # (only possible when the parser was built with transfer_decoding=True).
         self.transfer_codings = transfer_codings
+        if notable is None:
+            notable = [i for i, (name, _) in enumerate(headers) if name in NOTABLE]
+        self.notable = notable
 
     def __repr__(self) -> str:
         return (
@@ -665,7 +672,7 @@ class ResponseParser:
             version, status, reason = _status_line(sl.rstrip(b"\r\n"), [])
 
         headers: list[tuple[bytes, bytes]] = []
-        framing: list[int] = []
+        notable: list[int] = []
         hl = lines[1:-1] if complete else lines[1:]
         for line in hl:
             name, sep, value = line.partition(b":")
@@ -676,8 +683,8 @@ class ResponseParser:
             # Only "Name:" is the header: libcurl matches "Content-Length:" exactly, so
             # "Content-Length :" frames nothing (RFC 9112 5.1 rejects such names).
             name = name.lower()
-            if name in _FRAMING:
-                framing.append(len(headers))
+            if name in NOTABLE:
+                notable.append(len(headers))
             headers.append((name, value.strip()))
 
         bodyless = 100 <= status < 200 or status == 204 or status == 304
@@ -688,7 +695,7 @@ class ResponseParser:
         keep_token = False
         idx = 0
         try:
-            for idx in framing:
+            for idx in notable:
                 name, value = headers[idx]
                 if name == b"content-length":
                     if bodyless:
@@ -702,7 +709,7 @@ class ResponseParser:
                 elif name == b"transfer-encoding":
                     if not bodyless:
                         chunked = self._transfer_codings(value, chunked, codings)
-                else:  # connection
+                elif name == b"connection":
                     v = value.lower()
                     if v == b"keep-alive":
                         keep_token = True
@@ -742,6 +749,7 @@ class ResponseParser:
             chunked,
             keep,
             tuple(codings),
+            notable,
         )
         events.append(head)
         self._keep = keep
@@ -867,7 +875,19 @@ class ResponseParser:
         return nl + 1
 
 
-_FRAMING = frozenset((b"content-length", b"transfer-encoding", b"connection"))
+# Headers the parser frames the body by, and those the engine acts on (engine/multi._on_head).
+NOTABLE = frozenset(
+    (
+        b"content-length",
+        b"transfer-encoding",
+        b"connection",
+        b"content-type",
+        b"content-encoding",
+        b"location",
+        b"set-cookie",
+        b"content-range",
+    )
+)
 
 
 def _hex_digits(part: bytes) -> int:
