@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "scaling_table", "scenario_table"]
+__all__ = ["callbacks_table", "main", "scaling_table", "scenario_table"]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "results.jsonl"
 REFERENCE = "pycurl-sa"
@@ -105,7 +105,28 @@ def scenario_table(rows: list[dict[str, Any]]) -> str:
                 f"| {sc} | {client}{note} | {rps:,.0f} | {_median(ok, 'mbps'):,.1f} | {us:,.1f} "
                 f"| {gib} | {cpu_ratio} | {speed_ratio} |"
             )
+    calls = callbacks_table(rows)
+    if calls:
+        out += ["", calls]
     return "\n".join(out)
+
+
+def callbacks_table(rows: list[dict[str, Any]]) -> str:
+    """The socket_action calls and socket/timer callbacks per request of the socket_action
+    clients (medians), or "" when the run has none (results from before they were counted)."""
+    groups = _group(rows)
+    out = [
+        "| scenario | client | socket_action calls/req | socket callbacks/req "
+        "| timer callbacks/req |",
+        "|---|---|---:|---:|---:|",
+    ]
+    keys = ("socket_action_per_req", "socket_cb_per_req", "timer_cb_per_req")
+    for (sc, client), runs in groups.items():
+        ok = [r for r in runs if r["status"] == "ok" and keys[0] in r.get("extra", {})]
+        if ok:
+            cells = [f"{statistics.median(r['extra'][k] for r in ok):.2f}" for k in keys]
+            out.append(f"| {sc} | {client} | " + " | ".join(cells) + " |")
+    return "\n".join(out) if len(out) > 2 else ""
 
 
 def scaling_table(rows: list[dict[str, Any]]) -> str:

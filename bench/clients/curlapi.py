@@ -17,6 +17,11 @@ a libcurl user would set them: a new connection per request is FORBID_REUSE plus
 close"; HTTP/2 is HTTP_VERSION (prior knowledge for http://) plus PIPEWAIT so that 64 streams
 share one connection, as `curl --parallel` does.
 
+With the `socket` loop the client also counts, over the timed part, the socket_action calls
+it makes and the socket and timer callbacks it receives, reported per request in the result's
+`extra` (libcurl makes about 1, 2 and 3 of them per keep-alive request): the same counters
+run for both modules, so they cost both the same.
+
 A library that lacks a feature is detected by the probe request (an option it refuses, a
 transfer that fails, a response that is not HTTP/2 when HTTP/2 was asked for) and reported as
 "unavailable".
@@ -58,9 +63,11 @@ class CurlApiClient:
             self.multi.setopt(module.M_SOCKETFUNCTION, self._on_socket)
             self.multi.setopt(module.M_TIMERFUNCTION, self._on_timer)
         self.handles: list[Any] = []
+        self.n_socket_cb = self.n_timer_cb = self.n_socket_action = 0
 
     # -- callbacks (hot path: keep them minimal, identical for both modules)
     def _on_socket(self, what: int, fd: int, multi: Any, socketp: Any) -> None:
+        self.n_socket_cb += 1
         if what == 4:
             self.sel.unregister(fd)
         elif socketp is None:
@@ -70,6 +77,7 @@ class CurlApiClient:
             self.sel.modify(fd, _EVENTS[what])
 
     def _on_timer(self, ms: int) -> None:
+        self.n_timer_cb += 1
         self.deadline = None if ms < 0 else time.monotonic() + ms / 1000.0
 
     def _write(self, data: bytes) -> None:
@@ -153,7 +161,9 @@ class CurlApiClient:
         m, sel = self.multi, self.sel
         d = self.deadline
         wait = 1.0 if d is None else max(0.0, d - time.monotonic())
-        for key, mask in sel.select(wait):
+        events = sel.select(wait)
+        self.n_socket_action += len(events)
+        for key, mask in events:
             m.socket_action(
                 key.fd,
                 (1 if mask & selectors.EVENT_READ else 0)
@@ -162,6 +172,7 @@ class CurlApiClient:
         d = self.deadline
         if d is not None and time.monotonic() >= d:
             self.deadline = None
+            self.n_socket_action += 1
             m.socket_action(self.mod.SOCKET_TIMEOUT, 0)
 
     def _step_perform(self) -> None:
@@ -196,6 +207,7 @@ def run(spec: Spec, args: list[str]) -> Result:
         if spec.warmup:
             client.run_batch(spec.warmup, spec.concurrency, _RUN_TIMEOUT)
         client.received = client.errors = 0
+        client.n_socket_cb = client.n_timer_cb = client.n_socket_action = 0
         watch = Stopwatch()
         watch.start()
         client.run_batch(spec.requests, spec.concurrency, _RUN_TIMEOUT)
@@ -208,7 +220,18 @@ def run(spec: Spec, args: list[str]) -> Result:
             wall=watch.wall,
             cpu=watch.cpu,
             reason=client.last_error,
-            extra={"version": str(getattr(mod, "version", ""))},
+            extra={
+                "version": str(getattr(mod, "version", "")),
+                **(
+                    {
+                        "socket_action_per_req": client.n_socket_action / spec.requests,
+                        "socket_cb_per_req": client.n_socket_cb / spec.requests,
+                        "timer_cb_per_req": client.n_timer_cb / spec.requests,
+                    }
+                    if loop == "socket"
+                    else {}
+                ),
+            },
         )
     finally:
         client.close()
