@@ -309,7 +309,8 @@ class MultiEngine:
         self.running += 1
         self.deadlines.set(t, T.RUN_NOW, now)
         self._update_timer(now)
-        self._check_abort()
+        if self.dead:
+            self._check_abort()
 
     def remove(self, t: Transfer) -> None:
         """Take `t` out of the multi, stopping it if it runs (rule 20)."""
@@ -331,7 +332,8 @@ class MultiEngine:
         if not self.transfers:
             self._revive_if_empty()
         self._update_timer(now)
-        self._check_abort()
+        if self.dead:
+            self._check_abort()
 
     def _revive_if_empty(self) -> None:
         if not self.transfers and self.dead:
@@ -362,7 +364,8 @@ class MultiEngine:
             self._h2_pending_io(now)
         self.table.flush()
         self._update_timer(now, force)
-        self._check_abort()
+        if self.dead:
+            self._check_abort()
         return self.running
 
     def perform(self) -> int:
@@ -523,10 +526,13 @@ class MultiEngine:
     def _run(self, t: Transfer, now: float) -> None:
         """Advance `t` as far as it goes; failures end it with their code."""
         try:
-            if t.expires:
+            expires = t.expires
+            if expires:
                 # Deadlines that passed fire now: fatal ones raise, the others (run now, happy
-                # eyeballs, speed check) are dropped before the run can set new ones.
-                self._check_timeouts(t, now)
+                # eyeballs, speed check) are dropped before the run can set new ones. A
+                # transfer that only had to start has nothing else to check.
+                if len(expires) > 1 or T.RUN_NOW not in expires:
+                    self._check_timeouts(t, now)
                 self.deadlines.clear_expired(t, now)
             while True:
                 st = t.state
