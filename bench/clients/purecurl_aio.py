@@ -1,26 +1,96 @@
-"""purecurl.aio client: a slot until `purecurl.aio` exists.
+"""purecurl.aio client, on asyncio's default loop.
 
     python -m bench.clients.purecurl_aio SPEC_JSON
 
-Reports "unavailable" while `import purecurl.aio` fails. When the module lands, this client is
-to do what aiohttp_client does (`concurrency` tasks sharing one session, bodies counted and
-dropped) through purecurl.aio's API.
+Does what aiohttp_client does, through `purecurl.aio.Session`: `concurrency` worker tasks share
+one session (one multi, one connection pool) and take requests from a shared counter until none
+remain. A keep-alive scenario reads each body whole (`read()`); the big download
+(`spec.stream`) drops it chunk by chunk from `stream()`, with the session's default
+`stream_buffer` as backpressure. A new connection per request is "Connection: close" (libcurl
+then closes the connection after the response, as FORBID_REUSE would). HTTP/2 scenarios set
+`http_version` ("2" over TLS, "2-prior-knowledge" for h2c), under which requests made together
+share one connection as streams.
 """
 
 from __future__ import annotations
 
-import importlib
+import asyncio
+from typing import Any
 
-from bench.clients.common import Result, Spec, main
+from bench.clients.common import Result, Spec, Stopwatch, main
+
+
+def _session(spec: Spec) -> Any:
+    from purecurl import aio
+
+    version: Any = None
+    if spec.http2:
+        version = "2" if spec.url.startswith("https:") else "2-prior-knowledge"
+    return aio.Session(
+        verify=spec.cainfo or True,
+        headers={"Connection": "close"} if spec.new_connection else None,
+        decompress=False,  # the other clients do not ask for compressed bodies either
+        http_version=version,
+    )
+
+
+async def _batch(session: Any, spec: Spec, total: int) -> tuple[int, int]:
+    """Do `total` requests, spec.concurrency at once; return (body bytes, failures)."""
+    left = [total]
+    got = [0, 0]
+    url, stream = spec.url, spec.stream
+
+    async def worker() -> None:
+        while left[0] > 0:
+            left[0] -= 1
+            try:
+                if stream:
+                    async with await session.get(url, stream=True) as resp:
+                        async for chunk in resp.stream():
+                            got[0] += len(chunk)
+                else:
+                    resp = await session.get(url)
+                    got[0] += len(await resp.read())
+                if resp.status != 200:
+                    got[1] += 1
+            except Exception:
+                got[1] += 1
+
+    await asyncio.gather(*(worker() for _ in range(min(spec.concurrency, total))))
+    return got[0], got[1]
+
+
+async def _run(spec: Spec) -> Result:
+    async with _session(spec) as session:
+        try:
+            resp = await session.get(spec.url)
+            await resp.read()
+            if resp.status != 200:
+                return Result("unavailable", reason=f"probe got HTTP {resp.status}")
+            if spec.http2 and resp.http_version != "HTTP/2":
+                return Result("unavailable", reason=f"asked for HTTP/2, got {resp.http_version}")
+        except Exception as exc:
+            return Result("unavailable", reason=f"{type(exc).__name__}: {exc}")
+        if spec.warmup:
+            await _batch(session, spec, spec.warmup)
+        watch = Stopwatch()
+        watch.start()
+        nbytes, errors = await _batch(session, spec, spec.requests)
+        watch.stop()
+    return Result(
+        "ok" if not errors else "error",
+        requests=spec.requests,
+        bytes=nbytes,
+        errors=errors,
+        wall=watch.wall,
+        cpu=watch.cpu,
+        reason=f"{errors} requests failed" if errors else "",
+    )
 
 
 def run(spec: Spec, args: list[str]) -> Result:
-    """Report unavailable until purecurl.aio exists (and until its client is written here)."""
-    try:
-        importlib.import_module("purecurl.aio")
-    except ImportError as exc:
-        return Result("unavailable", reason=f"purecurl.aio does not exist yet ({exc})")
-    return Result("unavailable", reason="purecurl.aio exists; its bench client is not written")
+    """Probe, warm up and time `spec` through purecurl.aio."""
+    return asyncio.run(_run(spec))
 
 
 if __name__ == "__main__":

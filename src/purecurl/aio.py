@@ -651,6 +651,14 @@ class _Replay:
 # Session
 
 
+_HTTP_VERSIONS = {
+    None: "",
+    "1.1": "CURL_HTTP_VERSION_1_1",
+    "2": "CURL_HTTP_VERSION_2_0",
+    "2-prior-knowledge": "CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE",
+}
+
+
 class Session(AsyncClosing):
     """A pool of connections and the defaults for the requests made through it.
 
@@ -663,6 +671,11 @@ class Session(AsyncClosing):
     `verify=False` skips TLS certificate checks; a str is a CA bundle path (CAINFO).
     `decompress` asks for and decodes compressed bodies (ACCEPT_ENCODING ""). `stream_buffer`
     is how many unread bytes a `stream=True` response holds before its transfer pauses.
+    `http_version`: None leaves libcurl's choice (HTTP/1.1 for http://, HTTP/2 offered by ALPN
+    for https://); "1.1" asks for HTTP/1.1 only; "2" for HTTP/2 (ALPN for https://, an
+    `Upgrade: h2c` for http://); "2-prior-knowledge" speaks HTTP/2 to http:// servers at once
+    (h2c). With "2" and "2-prior-knowledge", requests made together wait for the first
+    connection to the host and share it as streams (PIPEWAIT) instead of opening one each.
     `curl_module` is the pycurl-compatible module to use (default purecurl; the real `pycurl`
     works too).
 
@@ -684,14 +697,20 @@ class Session(AsyncClosing):
         decompress: bool = True,
         user_agent: str | None = None,
         stream_buffer: int = 1 << 20,
+        http_version: Literal["1.1", "2", "2-prior-knowledge"] | None = None,
         curl_module: ModuleType | None = None,
     ) -> None:
         if stream_buffer < 1:
             raise ValueError("stream_buffer must be at least 1")
+        if http_version not in _HTTP_VERSIONS:
+            raise ValueError(f"http_version must be one of {', '.join(map(repr, _HTTP_VERSIONS))}")
         if curl_module is None:
             import purecurl as curl_module
         mod: Any = curl_module
         self._mod = mod
+        self._http_version = (
+            None if http_version is None else getattr(mod, _HTTP_VERSIONS[http_version])
+        )
         multi = mod.CurlMulti()
         if max_host_connections:
             multi.setopt(mod.M_MAX_HOST_CONNECTIONS, max_host_connections)
@@ -858,6 +877,10 @@ class Session(AsyncClosing):
             curl.setopt(mod.SSL_VERIFYHOST, 0)
         elif isinstance(self.verify, str):
             curl.setopt(mod.CAINFO, self.verify)
+        if self._http_version is not None:
+            curl.setopt(mod.HTTP_VERSION, self._http_version)
+            if self._http_version != mod.CURL_HTTP_VERSION_1_1:
+                curl.setopt(mod.PIPEWAIT, 1)
 
     def _transfer_may_have_ended(self) -> None:
         # A resumed transfer can end inside Curl.pause(); have the driver look for its message.

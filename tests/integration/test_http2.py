@@ -940,3 +940,45 @@ def test_a_stream_that_times_out_leaves_its_connection_to_the_others(
     finally:
         multi.close()
     assert server.connections_accepted == 1
+
+
+# -- purecurl.aio over HTTP/2 --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "http_version"), [("clear", "2-prior-knowledge"), ("tls", "2"), ("tls", None)]
+)
+def test_aio_session_multiplexes_over_http2(
+    mod: ModuleType, h2: H2Servers, pki: Pki, kind: str, http_version: Any
+) -> None:
+    """`aio.Session(http_version=...)`: 12 requests gathered at once share one HTTP/2
+    connection as streams (PIPEWAIT), over h2c with prior knowledge and over TLS (ALPN; with
+    "2" and with libcurl's default); each response says HTTP/2."""
+    import asyncio
+
+    from purecurl import aio
+
+    server = start(h2, kind)
+
+    async def main() -> list[tuple[int, str, bytes]]:
+        verify = str(pki.ca.cert_pem) if kind == "tls" else True
+        async with aio.Session(
+            http_version=http_version, verify=verify, timeout=TRANSFER_TIMEOUT, curl_module=mod
+        ) as s:
+            if http_version is None:
+                await s.get(server.url("/bytes/10"))  # ALPN is known once a connection is up
+            rs = await asyncio.gather(*(s.get(server.url(f"/bytes/{n}")) for n in range(1, 13)))
+            return [(r.status, r.http_version, await r.read()) for r in rs]
+
+    results = asyncio.run(main())
+    assert results == [(200, "HTTP/2", pattern_bytes(n)) for n in range(1, 13)]
+    assert server.connections_accepted == 1
+    assert server.protocols() == ["h2c" if kind == "clear" else "h2"]
+
+
+def test_aio_session_refuses_an_unknown_http_version() -> None:
+    """An `http_version` outside None, "1.1", "2", "2-prior-knowledge" is a ValueError."""
+    from purecurl import aio
+
+    with pytest.raises(ValueError, match="http_version must be one of"):
+        aio.Session(http_version="3")  # type: ignore[arg-type]
