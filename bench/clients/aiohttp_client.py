@@ -16,7 +16,7 @@ import asyncio
 import ssl
 from typing import Any
 
-from bench.clients.common import Result, Spec, Stopwatch, main
+from bench.clients.common import Result, Spec, main, timed_batches
 
 _CHUNK = 256 * 1024
 
@@ -73,20 +73,7 @@ async def _run(spec: Spec) -> Result:
                     return Result("unavailable", reason=f"probe got HTTP {resp.status}")
         except Exception as exc:
             return Result("unavailable", reason=f"{type(exc).__name__}: {exc}")
-        if spec.warmup:
-            await _batch(session, spec, spec.warmup)
-        watch = Stopwatch()
-        watch.start()
-        nbytes, errors = await _batch(session, spec, spec.requests)
-        watch.stop()
-    return Result(
-        "ok" if not errors else "error",
-        requests=spec.requests,
-        bytes=nbytes,
-        errors=errors,
-        wall=watch.wall,
-        cpu=watch.cpu,
-    )
+        return await timed_batches(spec, lambda n: _batch(session, spec, n))
 
 
 def run(spec: Spec, args: list[str]) -> Result:

@@ -24,7 +24,7 @@ import json
 import resource
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -92,6 +92,26 @@ class Stopwatch:
     def stop(self) -> None:
         self.wall = time.perf_counter() - self._w0
         self.cpu = time.process_time() - self._c0
+
+
+async def timed_batches(spec: Spec, batch: Callable[[int], Awaitable[tuple[int, int]]]) -> Result:
+    """The timed part of an asyncio client: `batch(n)` does n requests and returns (body
+    bytes, failures); warm up with spec.warmup of them, then time spec.requests."""
+    if spec.warmup:
+        await batch(spec.warmup)
+    watch = Stopwatch()
+    watch.start()
+    nbytes, errors = await batch(spec.requests)
+    watch.stop()
+    return Result(
+        "ok" if not errors else "error",
+        requests=spec.requests,
+        bytes=nbytes,
+        errors=errors,
+        wall=watch.wall,
+        cpu=watch.cpu,
+        reason=f"{errors} requests failed" if errors else "",
+    )
 
 
 def raise_fd_limit() -> None:

@@ -16,7 +16,7 @@ import asyncio
 import ssl
 from typing import Any
 
-from bench.clients.common import Result, Spec, Stopwatch, main
+from bench.clients.common import Result, Spec, main, timed_batches
 
 
 def _client(spec: Spec) -> Any:
@@ -81,20 +81,7 @@ async def _run(spec: Spec) -> Result:
             return Result("unavailable", reason=f"probe got HTTP {resp.status_code}")
         if spec.http2 and resp.http_version != "HTTP/2":
             return Result("unavailable", reason=f"asked for HTTP/2, got {resp.http_version}")
-        if spec.warmup:
-            await _batch(client, spec, spec.warmup)
-        watch = Stopwatch()
-        watch.start()
-        nbytes, errors = await _batch(client, spec, spec.requests)
-        watch.stop()
-    return Result(
-        "ok" if not errors else "error",
-        requests=spec.requests,
-        bytes=nbytes,
-        errors=errors,
-        wall=watch.wall,
-        cpu=watch.cpu,
-    )
+        return await timed_batches(spec, lambda n: _batch(client, spec, n))
 
 
 def run(spec: Spec, args: list[str]) -> Result:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bench.clients.common import Result, Spec, Stopwatch, main
+from bench.clients.common import Result, Spec, main, timed_batches
 
 
 def _session(spec: Spec) -> Any:
@@ -71,21 +71,7 @@ async def _run(spec: Spec) -> Result:
                 return Result("unavailable", reason=f"asked for HTTP/2, got {resp.http_version}")
         except Exception as exc:
             return Result("unavailable", reason=f"{type(exc).__name__}: {exc}")
-        if spec.warmup:
-            await _batch(session, spec, spec.warmup)
-        watch = Stopwatch()
-        watch.start()
-        nbytes, errors = await _batch(session, spec, spec.requests)
-        watch.stop()
-    return Result(
-        "ok" if not errors else "error",
-        requests=spec.requests,
-        bytes=nbytes,
-        errors=errors,
-        wall=watch.wall,
-        cpu=watch.cpu,
-        reason=f"{errors} requests failed" if errors else "",
-    )
+        return await timed_batches(spec, lambda n: _batch(session, spec, n))
 
 
 def run(spec: Spec, args: list[str]) -> Result:
