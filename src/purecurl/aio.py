@@ -651,8 +651,8 @@ class _Replay:
 # Session
 
 
+# Session(http_version=...) -> the HTTP_VERSION constant's name
 _HTTP_VERSIONS = {
-    None: "",
     "1.1": "CURL_HTTP_VERSION_1_1",
     "2": "CURL_HTTP_VERSION_2_0",
     "2-prior-knowledge": "CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE",
@@ -702,8 +702,10 @@ class Session(AsyncClosing):
     ) -> None:
         if stream_buffer < 1:
             raise ValueError("stream_buffer must be at least 1")
-        if http_version not in _HTTP_VERSIONS:
-            raise ValueError(f"http_version must be one of {', '.join(map(repr, _HTTP_VERSIONS))}")
+        if http_version is not None and http_version not in _HTTP_VERSIONS:
+            raise ValueError(
+                f"http_version must be one of None, {', '.join(map(repr, _HTTP_VERSIONS))}"
+            )
         if curl_module is None:
             import purecurl as curl_module
         mod: Any = curl_module
