@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.nginx import Nginx, find_nginx
+from tests.nginx import Nginx, require_nginx
 from tests.servers import HttpServer, Response, ServerFactory
 from tests.tls_certs import Pki
 from tests.tls_servers import pki_in
@@ -151,11 +151,7 @@ def nginx() -> Iterator[Nginx]:
     Skipped when nginx is not installed, except under CI (`CI` set), where .ci/run installs it
     and its absence is a failure.
     """
-    binary = find_nginx()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("nginx is not installed but CI is set: .ci/run should have installed it")
-        pytest.skip("nginx is not installed (apt-get install nginx)")
+    binary = require_nginx()
     with Nginx(binary) as server:
         yield server
 

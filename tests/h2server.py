@@ -59,6 +59,7 @@ from hyperframe.frame import GoAwayFrame, PushPromiseFrame
 from tests.servers import (
     PATTERN,
     HeaderList,
+    HeaderLookup,
     HttpServer,
     Request,
     ServerConnection,
@@ -100,7 +101,7 @@ _SWITCHING = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrad
 
 
 @dataclass(frozen=True)
-class H2Request:
+class H2Request(HeaderLookup):
     """One request stream as the server received it. Header names are lower case (HTTP/2
     requires it); `headers` holds the regular fields, `pseudo` the ":name" ones."""
 
@@ -114,19 +115,6 @@ class H2Request:
     body: bytes
     trailers: list[tuple[str, str]]
     pseudo: dict[str, str]
-
-    @property
-    def path(self) -> str:
-        """The target without its query string."""
-        return self.target.partition("?")[0]
-
-    def header(self, name: str) -> str | None:
-        """Return the first value of header `name` (case-insensitive), or None."""
-        lname = name.lower()
-        for key, value in self.headers:
-            if key == lname:
-                return value
-        return None
 
     def header_values(self, name: str) -> list[str]:
         """Return every value of header `name` (case-insensitive), in order."""

@@ -38,7 +38,7 @@ from types import TracebackType
 
 from tests.servers import pattern_bytes
 
-__all__ = ["FILES", "Nginx", "NginxError", "find_nginx", "nginx_version"]
+__all__ = ["FILES", "Nginx", "NginxError", "find_nginx", "nginx_version", "require_nginx"]
 
 # Path served -> size in bytes; the body is pattern_bytes(size).
 FILES = {"/128": 128, "/1k": 1024, "/64k": 64 * 1024, "/1m": 1024 * 1024}
@@ -113,6 +113,19 @@ def find_nginx() -> str | None:
     if found is not None:
         return found
     return _DEFAULT_BINARY if os.access(_DEFAULT_BINARY, os.X_OK) else None
+
+
+def require_nginx() -> str:
+    """The nginx binary for a test fixture: the test is skipped when nginx is not installed,
+    except under CI (`CI` set), where .ci/run installs it and its absence is a failure."""
+    import pytest  # here: the benchmarks import this module without pytest
+
+    binary = find_nginx()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("nginx is not installed but CI is set: .ci/run should have installed it")
+        pytest.skip("nginx is not installed (apt-get install nginx)")
+    return binary
 
 
 @functools.lru_cache(maxsize=8)

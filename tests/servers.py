@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 __all__ = [
     "CLOSE",
@@ -98,16 +98,11 @@ CLOSE = Action.CLOSE
 RESET = Action.RESET
 
 
-@dataclass(frozen=True)
-class Request:
-    """One request as the server received it; header names keep the client's spelling."""
+class HeaderLookup:
+    """`path` and `header()` of a recorded request (HTTP/1 here, HTTP/2 in tests/h2server)."""
 
-    method: str
     target: str
-    version: str
     headers: list[tuple[str, str]]
-    body: bytes
-    raw: bytes
 
     @property
     def path(self) -> str:
@@ -121,6 +116,18 @@ class Request:
             if key.lower() == lname:
                 return value
         return None
+
+
+@dataclass(frozen=True)
+class Request(HeaderLookup):
+    """One request as the server received it; header names keep the client's spelling."""
+
+    method: str
+    target: str
+    version: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    raw: bytes
 
     def header_values(self, name: str) -> list[str]:
         """Return every value of header `name` (case-insensitive), in order."""
@@ -843,12 +850,19 @@ class ServerFactory:
 
     def stop_all(self, *, raise_errors: bool = True) -> None:
         """Stop every server; then raise the first error any of them raised."""
-        failure: BaseException | None = None
-        for server in self.servers:
-            try:
-                server.stop(raise_errors=raise_errors)
-            except BaseException as exc:
-                failure = failure or exc
+        servers = list(self.servers)
         self.servers.clear()
-        if failure is not None:
-            raise failure
+        stop_all(servers, raise_errors=raise_errors)
+
+
+def stop_all(servers: Iterable[Any], **stop_kwargs: Any) -> None:
+    """Call `stop(**stop_kwargs)` on every server, then raise the first error any raised: one
+    failing server does not leave the others running."""
+    failure: BaseException | None = None
+    for server in servers:
+        try:
+            server.stop(**stop_kwargs)
+        except BaseException as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure

@@ -36,6 +36,7 @@ from distributed import Client
 
 from tests.batch._servers import CountingServer
 from tests.module_fixtures import pure
+from tests.servers import stop_all
 
 __all__ = ["pure"]
 
@@ -64,14 +65,7 @@ def hosts() -> Iterator[HostFactory]:
     try:
         yield make
     finally:
-        failure: BaseException | None = None
-        for server in started:
-            try:
-                server.stop()
-            except BaseException as exc:
-                failure = failure or exc
-        if failure is not None:
-            raise failure
+        stop_all(started)
 
 
 @contextlib.contextmanager

@@ -34,7 +34,7 @@ from tests.h2server import (
     h2_context,
 )
 from tests.integration._util import Opts, Outcome, fetch, finish, make_curl, run_multi
-from tests.servers import pattern_bytes, wait_until
+from tests.servers import pattern_bytes, stop_all, wait_until
 from tests.tls_certs import Pki
 
 TRANSFER_TIMEOUT = 10  # seconds; every transfer here takes well under one
@@ -67,14 +67,7 @@ class H2Servers:
         return server.start()
 
     def stop_all(self) -> None:
-        failure: BaseException | None = None
-        for server in self.servers:
-            try:
-                server.stop()
-            except BaseException as exc:
-                failure = failure or exc
-        if failure is not None:
-            raise failure
+        stop_all(self.servers)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ transfers multiplexed on one connection, and that connection kept for the next b
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.integration._util import Opts, Outcome, fetch, make_curl, run_multi
-from tests.nginx import FILES, Nginx, find_nginx
+from tests.nginx import FILES, Nginx, require_nginx
 from tests.tls_certs import Pki
 
 HTTP_2 = 3  # CURL_HTTP_VERSION_2_0, what INFO_HTTP_VERSION reports for an HTTP/2 transfer
@@ -22,11 +21,7 @@ HTTP_1_1 = 2
 
 @pytest.fixture(scope="module")
 def h2_nginx(pki: Pki) -> Iterator[Nginx]:
-    binary = find_nginx()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("nginx is not installed but CI is set: .ci/run should have installed it")
-        pytest.skip("nginx is not installed (apt-get install nginx)")
+    binary = require_nginx()
     with Nginx(binary, tls=(pki.server.chain_pem, pki.server.key_pem), http2=True) as server:
         yield server
 

@@ -5,7 +5,6 @@ driver, and what the socket callback sees while the handshakes run.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -13,17 +12,13 @@ from typing import Any
 import pytest
 
 from tests.integration._util import make_curl, run_multi
-from tests.nginx import Nginx, find_nginx
+from tests.nginx import Nginx, require_nginx
 from tests.tls_certs import Pki
 
 
 @pytest.fixture(scope="module")
 def tls_nginx(pki: Pki) -> Iterator[Nginx]:
-    binary = find_nginx()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("nginx is not installed but CI is set: .ci/run should have installed it")
-        pytest.skip("nginx is not installed (apt-get install nginx)")
+    binary = require_nginx()
     with Nginx(binary, tls=(pki.server.chain_pem, pki.server.key_pem)) as server:
         yield server
 
