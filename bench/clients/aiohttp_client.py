@@ -16,7 +16,7 @@ import asyncio
 import ssl
 from typing import Any
 
-from bench.clients.common import Result, Spec, main, timed_batches
+from bench.clients.common import Result, Spec, main, run_workers, timed_batches
 
 _CHUNK = 256 * 1024
 
@@ -39,27 +39,18 @@ async def _session(spec: Spec) -> Any:
 
 async def _batch(session: Any, spec: Spec, total: int) -> tuple[int, int]:
     """Do `total` requests, spec.concurrency at once; return (body bytes, failures)."""
-    left = [total]
-    got = [0, 0]
     url, stream = spec.url, spec.stream
 
-    async def worker() -> None:
-        while left[0] > 0:
-            left[0] -= 1
-            try:
-                async with session.get(url) as resp:
-                    if stream:
-                        async for chunk in resp.content.iter_chunked(_CHUNK):
-                            got[0] += len(chunk)
-                    else:
-                        got[0] += len(await resp.read())
-                    if resp.status != 200:
-                        got[1] += 1
-            except Exception:
-                got[1] += 1
+    async def fetch() -> tuple[int, int]:
+        async with session.get(url) as resp:
+            if stream:
+                nbytes = 0
+                async for chunk in resp.content.iter_chunked(_CHUNK):
+                    nbytes += len(chunk)
+                return nbytes, resp.status
+            return len(await resp.read()), resp.status
 
-    await asyncio.gather(*(worker() for _ in range(min(spec.concurrency, total))))
-    return got[0], got[1]
+    return await run_workers(spec.concurrency, total, fetch)
 
 
 async def _run(spec: Spec) -> Result:

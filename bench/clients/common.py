@@ -20,6 +20,7 @@ bytes with `requests * size` so a client that skips the body cannot look fast.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import resource
 import sys
@@ -92,6 +93,31 @@ class Stopwatch:
     def stop(self) -> None:
         self.wall = time.perf_counter() - self._w0
         self.cpu = time.process_time() - self._c0
+
+
+async def run_workers(
+    concurrency: int, total: int, fetch: Callable[[], Awaitable[tuple[int, int]]]
+) -> tuple[int, int]:
+    """Do `total` requests with `concurrency` worker tasks taking them from a shared counter
+    (the usual way to bound concurrency in asyncio code). `fetch()` does one request and
+    returns (body bytes, HTTP status); returns (body bytes, failures), where a failure is an
+    exception or a status other than 200."""
+    left = [total]
+    got = [0, 0]
+
+    async def worker() -> None:
+        while left[0] > 0:
+            left[0] -= 1
+            try:
+                nbytes, status = await fetch()
+                got[0] += nbytes
+                if status != 200:
+                    got[1] += 1
+            except Exception:
+                got[1] += 1
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, total))))
+    return got[0], got[1]
 
 
 async def timed_batches(spec: Spec, batch: Callable[[int], Awaitable[tuple[int, int]]]) -> Result:

@@ -16,7 +16,7 @@ import asyncio
 import ssl
 from typing import Any
 
-from bench.clients.common import Result, Spec, main, timed_batches
+from bench.clients.common import Result, Spec, main, run_workers, timed_batches
 
 
 def _client(spec: Spec) -> Any:
@@ -43,28 +43,19 @@ def _client(spec: Spec) -> Any:
 
 async def _batch(client: Any, spec: Spec, total: int) -> tuple[int, int]:
     """Do `total` requests, spec.concurrency at once; return (body bytes, failures)."""
-    left = [total]
-    got = [0, 0]
     url, stream = spec.url, spec.stream
 
-    async def worker() -> None:
-        while left[0] > 0:
-            left[0] -= 1
-            try:
-                if stream:
-                    async with client.stream("GET", url) as resp:
-                        async for chunk in resp.aiter_raw():
-                            got[0] += len(chunk)
-                else:
-                    resp = await client.get(url)
-                    got[0] += len(resp.content)
-                if resp.status_code != 200:
-                    got[1] += 1
-            except Exception:
-                got[1] += 1
+    async def fetch() -> tuple[int, int]:
+        if stream:
+            nbytes = 0
+            async with client.stream("GET", url) as resp:
+                async for chunk in resp.aiter_raw():
+                    nbytes += len(chunk)
+            return nbytes, resp.status_code
+        resp = await client.get(url)
+        return len(resp.content), resp.status_code
 
-    await asyncio.gather(*(worker() for _ in range(min(spec.concurrency, total))))
-    return got[0], got[1]
+    return await run_workers(spec.concurrency, total, fetch)
 
 
 async def _run(spec: Spec) -> Result:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bench.clients.common import Result, Spec, main, timed_batches
+from bench.clients.common import Result, Spec, main, run_workers, timed_batches
 
 
 def _session(spec: Spec) -> Any:
@@ -36,28 +36,19 @@ def _session(spec: Spec) -> Any:
 
 async def _batch(session: Any, spec: Spec, total: int) -> tuple[int, int]:
     """Do `total` requests, spec.concurrency at once; return (body bytes, failures)."""
-    left = [total]
-    got = [0, 0]
     url, stream = spec.url, spec.stream
 
-    async def worker() -> None:
-        while left[0] > 0:
-            left[0] -= 1
-            try:
-                if stream:
-                    async with await session.get(url, stream=True) as resp:
-                        async for chunk in resp.stream():
-                            got[0] += len(chunk)
-                else:
-                    resp = await session.get(url)
-                    got[0] += len(await resp.read())
-                if resp.status != 200:
-                    got[1] += 1
-            except Exception:
-                got[1] += 1
+    async def fetch() -> tuple[int, int]:
+        if stream:
+            nbytes = 0
+            async with await session.get(url, stream=True) as resp:
+                async for chunk in resp.stream():
+                    nbytes += len(chunk)
+            return nbytes, resp.status
+        resp = await session.get(url)
+        return len(await resp.read()), resp.status
 
-    await asyncio.gather(*(worker() for _ in range(min(spec.concurrency, total))))
-    return got[0], got[1]
+    return await run_workers(spec.concurrency, total, fetch)
 
 
 async def _run(spec: Spec) -> Result:
