@@ -72,11 +72,14 @@ def _cookie_echo(request: Request) -> Response:
     return Response(body=(request.header("cookie") or "").encode())
 
 
-def _headers_echo(request: Request) -> Response:
+def request_echo(request: Request) -> Response:
+    """Answer with the request as JSON: method, target, version, headers (lower-cased names),
+    body."""
     body = json.dumps(
         {
             "method": request.method,
             "target": request.target,
+            "version": request.version,
             "headers": {k.lower(): v for k, v in request.headers},
             "body": request.body.decode("latin-1"),
         }
@@ -86,7 +89,7 @@ def _headers_echo(request: Request) -> Response:
 
 ROUTES: dict[str, Route] = {
     "/hello": Response(body=b"hello\n", headers=[("Content-Type", "text/plain")]),
-    "/req": _headers_echo,
+    "/req": request_echo,
     "/cookie": _cookie_echo,
     "/slow": Response(body=b"late\n", delay=3.0),
     "/delay": Response(body=b"x" * 1000, delay=0.3),

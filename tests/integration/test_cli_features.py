@@ -18,10 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli import CURL, Result, needs_curl, run, run_curl
+from tests.integration.test_cli import CURL, Result, needs_curl, request_echo, run, run_curl
 from tests.servers import (
     HttpServer,
-    Request,
     Response,
     Route,
     ScriptedServer,
@@ -33,25 +32,12 @@ from tests.tls_servers import TlsHttpServer, server_context
 HINT = "purecurl: try 'purecurl --help' or 'purecurl --manual' for more information\n"
 
 
-def _echo(request: Request) -> Response:
-    body = json.dumps(
-        {
-            "method": request.method,
-            "target": request.target,
-            "version": request.version,
-            "headers": {k.lower(): v for k, v in request.headers},
-            "body": request.body.decode("latin-1"),
-        }
-    ).encode()
-    return Response(headers=[("Content-Type", "application/json")], body=body)
-
-
 def _cd(value: str, status: int = 200) -> Response:
     return Response(status, [("Content-Disposition", value)], b"from the server\n")
 
 
 ROUTES: dict[str, Route] = {
-    "/req": _echo,
+    "/req": request_echo,
     "/cd": _cd('attachment; filename="named.txt"'),
     "/cd-path": _cd('attachment; filename="../../escape.txt"'),
     "/cd-404": _cd('attachment; filename="error.txt"', 404),
@@ -451,7 +437,7 @@ def test_truncated_download_is_kept_but_fails(tmp_path: Path) -> None:
 
 
 def test_proxy_and_proxy_user(tmp_path: Path) -> None:
-    with HttpServer({"http://origin.invalid/x": _echo}) as proxy:
+    with HttpServer({"http://origin.invalid/x": request_echo}) as proxy:
         args = ("-s", "-A", "ua", "-x", f"127.0.0.1:{proxy.port}", "-U", "pu:pp",
                 "http://origin.invalid/x")  # fmt: skip
         r = run(*args)
