@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.engine.conftest import FakeClock
 from tests.integration._util import Opts, make_curl, perform, run_multi
 from tests.servers import HttpServer, Response, ServerConnection, ServerFactory, wait_until
 
@@ -332,3 +333,38 @@ def test_dead_idle_connections_are_pruned_when_a_connection_is_made(pure: Module
             a.close()
             b.close()
             m.close()
+
+
+def test_idle_connection_probed_before_reuse_at_most_once_a_second(
+    pure: ModuleType, server: HttpServer
+) -> None:
+    """As libcurl 8.23 (curl PR 22169; strace shows no probe on a quick reuse): an HTTP/1
+    connection is probed for liveness before a reuse only when its last check is a second old
+    (fake clock); every request still goes over the one connection."""
+    m = pure.CurlMulti()
+    eng = m._engine
+    clock = FakeClock()
+    eng.clock = clock
+    probes: list[int] = []
+    alive = eng._alive
+
+    def counting_alive(conn: Any, now: float) -> bool:
+        probes.append(conn.id)
+        result: bool = alive(conn, now)
+        return result
+
+    eng._alive = counting_alive
+    c, _ = make_curl(pure, server.url("/bytes/10"))
+    try:
+        seen = []
+        for step in (0.0, 0.5, 0.6, 0.1):  # at 0, 0.5, 1.1 and 1.2 s
+            clock.advance(step)
+            (out,) = run_multi(pure, [c], multi=m, timeout=10.0)
+            seen.append((out.code, out.num_connects, len(probes)))
+        # the first request connects; the reuse at 0.5 s is not probed, the one at 1.1 s is,
+        # and that probe counts as a check: the reuse at 1.2 s is not probed again
+        assert seen == [(0, 1, 0), (0, 0, 0), (0, 0, 1), (0, 0, 1)]
+        assert server.connections_accepted == 1
+    finally:
+        c.close()
+        m.close()
