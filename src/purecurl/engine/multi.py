@@ -1270,12 +1270,22 @@ class MultiEngine:
     def _header_lines(self, t: Transfer, cfg: Config, lines: list[bytes]) -> None:
         """Response header lines to DEBUGFUNCTION (verbose) and HEADERFUNCTION, in order."""
         fn = cfg.header_fn
-        verbose = cfg.verbose
-        for line in lines:
-            if verbose:
+        if cfg.verbose:
+            for line in lines:
                 self._debug(t, INFO_HEADER_IN, line)
-            if fn is not None:
-                self._call_header(t, fn, line)
+                if fn is not None:
+                    self._call_header(t, fn, line)
+            return
+        if fn is None:
+            return
+        for line in lines:  # _call_header inlined: this runs for every line of every head
+            try:
+                r = fn(line)
+            except Exception as exc:
+                t.exc = exc
+                raise _header_refused(line, 0) from exc
+            if r is not None and r != len(line):
+                raise _header_refused(line, r)
 
     # -- PERFORMING
 
@@ -1958,16 +1968,10 @@ class MultiEngine:
             r = fn(line)
         except Exception as exc:
             t.exc = exc
-            raise CurlError(
-                C.E_WRITE_ERROR,
-                f"Failure writing output to destination, passed {len(line)} returned 0",
-            ) from exc
+            raise _header_refused(line, 0) from exc
         if r is None or r == len(line):
             return
-        raise CurlError(
-            C.E_WRITE_ERROR,
-            f"Failure writing output to destination, passed {len(line)} returned {_ret(r)}",
-        )
+        raise _header_refused(line, r)
 
     def _progress(self, t: Transfer) -> None:
         cfg = t.cfg
@@ -2680,6 +2684,14 @@ def _ret(r: Any) -> str:
     if isinstance(r, int):
         return str(int(r) % (1 << 64))
     return "0"
+
+
+def _header_refused(line: bytes, r: Any) -> CurlError:
+    """The error for a HEADERFUNCTION that did not take all of `line` (returned `r`)."""
+    return CurlError(
+        C.E_WRITE_ERROR,
+        f"Failure writing output to destination, passed {len(line)} returned {_ret(r)}",
+    )
 
 
 class CurlSockAddr(NamedTuple):
