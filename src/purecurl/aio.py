@@ -44,7 +44,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Literal, overload
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urljoin
 
 from purecurl.async_multi import AsyncClosing, AsyncCurlMulti
 
@@ -340,6 +340,86 @@ def _header_lines(items: list[tuple[str, str]]) -> list[str]:
 # Responses
 
 
+class _Handle:
+    """A `Curl` handle the session reuses, with the options it holds now.
+
+    A request that reads its body whole (no `stream=True`) gathers its header lines and body
+    chunks with the `append` of two lists (no Python code runs per callback) and has them
+    parsed once, when its transfer ends. A streamed request's callbacks go to its `Response`,
+    which follows the heads line by line. Either way the callbacks belong to the handle, not
+    to one response, so a handle given the same options again is not set up again: the
+    library reuses the settings it derived from them (purecurl: the transfer's `Config`).
+    """
+
+    __slots__ = ("chunks", "curl", "lines", "opts", "response")
+
+    def __init__(self, curl: Any) -> None:
+        self.curl = curl
+        self.opts: dict[int, Any] = {}
+        self.lines: list[bytes] = []
+        self.chunks: list[bytes] = []
+        self.response: Response | None = None
+
+    def on_line(self, line: bytes) -> None:
+        response = self.response
+        if response is not None:
+            response._on_header(line)
+
+    def on_body(self, data: bytes) -> int | None:
+        response = self.response
+        return None if response is None else response._on_body(data)
+
+    def configure(self, want: dict[int, Any]) -> None:
+        """Give the handle the options `want`, set in its order: only those whose value
+        changed, or all of them after `reset()` when one it holds is not wanted any more (the
+        pycurl API cannot unset every option). A form (HTTPPOST) is always set anew: its
+        files are read when the transfer runs."""
+        have = self.opts
+        form = _HTTPPOST in want
+        if want == have and not form:
+            return
+        curl = self.curl
+        self.opts = {}  # until every option is set: a failed setopt leaves a handle to drop
+        if form or not have.keys() <= want.keys():
+            curl.reset()
+            have = {}
+        if form:
+            with warnings.catch_warnings():
+                # pycurl calls HTTPPOST deprecated; it is the form API both modules share
+                warnings.simplefilter("ignore", DeprecationWarning)
+                for option, value in want.items():
+                    curl.setopt(option, value)
+        else:
+            for option, value in want.items():
+                if option not in have or have[option] != value:
+                    curl.setopt(option, value)
+        self.opts = want
+
+    def take(self) -> tuple[list[bytes], list[bytes]]:
+        """The header lines and body chunks gathered since the last call, and empty lists."""
+        lines = self.lines[:]
+        chunks = self.chunks[:]
+        self.lines.clear()
+        self.chunks.clear()
+        return lines, chunks
+
+
+# libcurl's number of CURLOPT_HTTPPOST (the same in every pycurl-compatible module)
+_HTTPPOST = 10024
+_BLANK_LINES = (b"\r\n", b"\n")
+
+
+def _blank_after(lines: list[bytes], start: int) -> int:
+    """The index of the first blank line (a head's end) at or after `start`; len() if none."""
+    end = len(lines)
+    for blank in _BLANK_LINES:
+        try:
+            end = lines.index(blank, start, end)
+        except ValueError:
+            pass
+    return end
+
+
 class Response(AsyncClosing):
     """A response. `status`, `reason`, `http_version` and `headers` are set when the request
     returns; the body is read with `await read()` (all of it) or `async for chunk in stream()`.
@@ -355,7 +435,7 @@ class Response(AsyncClosing):
     def __init__(
         self,
         session: Session,
-        curl: Any,
+        handle: _Handle,
         method: str,
         url: str,
         follow: bool,
@@ -366,16 +446,16 @@ class Response(AsyncClosing):
         self.status = 0
         self.reason = ""
         self.http_version = ""
-        self.headers = Headers()
-        self.trailers = Headers()
         self.elapsed: float | None = None
         self._session = session
-        self._curl: Any = curl
+        self._handle: _Handle | None = handle
         self._follow = follow
-        self._https = urlsplit(url).scheme.lower() == "https"
         self._limit = limit
-        self._lines: list[bytes] = []
+        # the final head's field lines and trailer lines, parsed when first asked for
+        self._field_lines: list[bytes] = []
         self._trailer_lines: list[bytes] = []
+        self._headers: Headers | None = None
+        self._trailers: Headers | None = None
         self._head_state = _BETWEEN
         self._head_waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._chunks: deque[bytes] = deque()
@@ -390,6 +470,24 @@ class Response(AsyncClosing):
 
     def __repr__(self) -> str:
         return f"<Response [{self.status} {self.reason}] {self.method} {self.url}>"
+
+    @property
+    def headers(self) -> Headers:
+        """The final head's fields."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = Headers(_parse_fields(self._field_lines))
+        return headers
+
+    @property
+    def trailers(self) -> Headers:
+        """A chunked body's trailer fields (empty until the body has been read)."""
+        trailers = self._trailers
+        if trailers is None:
+            trailers = Headers(_parse_fields(self._trailer_lines))
+            if self._finished:
+                self._trailers = trailers
+        return trailers
 
     @property
     def ok(self) -> bool:
@@ -477,7 +575,36 @@ class Response(AsyncClosing):
             finally:
                 self._waiter = None
 
-    # -- the transfer's callbacks (run inside socket_action: bookkeeping only) ----------------
+    # -- a whole body's head: parsed once, at the transfer's end -------------------------------
+
+    def _take_heads(self, lines: list[bytes]) -> None:
+        """Find the final head in every header line the transfer delivered: each head starts
+        with a status line and ends with a blank line, and the last head is the final one
+        (interim 1xx heads, proxy CONNECT answers and followed redirects come before it);
+        field lines after its end are a chunked body's trailers."""
+        start = -1
+        i = 0
+        n = len(lines)
+        while i < n and lines[i].startswith(b"HTTP/"):
+            start = i
+            i = _blank_after(lines, i) + 1
+        if start < 0:
+            return  # no head at all (HTTP/0.9): status 0, no fields
+        self._status_line(lines[start])
+        end = _blank_after(lines, start)
+        self._field_lines = lines[start + 1 : end]
+        self._trailer_lines = [line for line in lines[end + 1 :] if line.strip()]
+
+    def _status_line(self, line: bytes) -> None:
+        parts = line.decode("latin-1").rstrip("\r\n").split(" ", 2)
+        self.http_version = parts[0]
+        try:
+            self.status = int(parts[1]) if len(parts) > 1 else 0
+        except ValueError:
+            self.status = 0
+        self.reason = parts[2] if len(parts) > 2 else ""
+
+    # -- a streamed body's callbacks (run inside socket_action: bookkeeping only) -------------
 
     def _on_header(self, line: bytes) -> None:
         if line.startswith(b"HTTP/"):
@@ -485,38 +612,32 @@ class Response(AsyncClosing):
             # proxy's CONNECT answer (a field name cannot contain "/", so no trailer matches).
             self._start_head(line)
         elif self._head_state == _IN_HEAD:
-            if line in (b"\r\n", b"\n"):
+            if line in _BLANK_LINES:
                 self._end_head()
             else:
-                self._lines.append(line)
+                self._field_lines.append(line)
         elif line.strip():
             # After the head: a chunked body's trailer fields.
             self._trailer_lines.append(line)
             self._head_ready()
 
     def _start_head(self, status_line: bytes) -> None:
-        parts = status_line.decode("latin-1").rstrip("\r\n").split(" ", 2)
-        self.http_version = parts[0]
-        try:
-            self.status = int(parts[1]) if len(parts) > 1 else 0
-        except ValueError:
-            self.status = 0
-        self.reason = parts[2] if len(parts) > 2 else ""
-        self._lines = []
+        self._status_line(status_line)
+        self._field_lines = []
+        self._headers = None
         self._head_state = _IN_HEAD
 
     def _end_head(self) -> None:
-        lines, self._lines = self._lines, []
         status = self.status
-        self.headers = Headers(_parse_fields(lines))
         self._head_state = _BETWEEN
         if status < 200:
             return  # 1xx: an interim response, the real one follows
-        location = self.headers.get("location")
-        if self._follow and status in _REDIRECTS and location:
-            self.url = urljoin(self.url, location)
-            return  # libcurl follows it: another head comes
-        if self._https and 200 <= status < 300:
+        if self._follow and status in _REDIRECTS:
+            location = self.headers.get("location")
+            if location:
+                self.url = urljoin(self.url, location)
+                return  # libcurl follows it: another head comes
+        if 200 <= status < 300 and self.url[:6].lower() == "https:":
             # Maybe a proxy's CONNECT answer: the head is known at the first body byte (or
             # at the end of the transfer, or when the next status line comes).
             return
@@ -549,11 +670,13 @@ class Response(AsyncClosing):
 
     def _maybe_resume(self) -> None:
         limit = self._limit
+        handle = self._handle
         if not self._paused or self._finished or limit is None or self._queued > limit // 2:
             return
         self._paused = False
         # May hand the held piece to _on_body before it returns (and pause again).
-        self._curl.pause(self._session._mod.PAUSE_CONT)
+        assert handle is not None
+        handle.curl.pause(self._session._mod.PAUSE_CONT)
         self._session._transfer_may_have_ended()
 
     # -- the end -------------------------------------------------------------------------------
@@ -566,7 +689,15 @@ class Response(AsyncClosing):
         if self._finished:
             return
         self._finished = True
+        handle = self._handle
+        assert handle is not None
+        if self._limit is None:
+            lines, chunks = handle.take()
+            self._take_heads(lines)
+            if chunks:
+                self._chunks.append(b"".join(chunks))
         mod = self._session._mod
+        reusable = False
         if transfer.cancelled():
             self._error = Error(42, "the transfer was cancelled", self.url)
         else:
@@ -579,11 +710,11 @@ class Response(AsyncClosing):
                 err.__cause__ = exc
                 self._error = err
             else:
-                curl = self._curl
+                curl = handle.curl
                 self.url = curl.getinfo(mod.EFFECTIVE_URL) or self.url
                 self.elapsed = float(curl.getinfo(mod.TOTAL_TIME))
-                self.trailers = Headers(_parse_fields(self._trailer_lines))
-        self._release()
+                reusable = not self._paused
+        self._release(reusable)
         if not self._head_waiter.done():
             if self._error is not None:
                 self._head_waiter.set_exception(self._error)
@@ -605,16 +736,17 @@ class Response(AsyncClosing):
             transfer.cancel()  # removes the handle from the multi before returning
         self._chunks.clear()
         self._queued = 0
-        self._release()
+        self._release(False)
         if not self._head_waiter.done():
             self._head_waiter.cancel()
         self._wake()
 
-    def _release(self) -> None:
-        curl, self._curl = self._curl, None
+    def _release(self, reusable: bool) -> None:
+        handle, self._handle = self._handle, None
         self._session._live.discard(self)
-        if curl is not None:
-            curl.close()
+        if handle is not None:
+            handle.response = None
+            self._session._put_handle(handle, reusable)
 
 
 class _Chunks:
@@ -652,6 +784,8 @@ class _Replay:
 
 
 # Session(http_version=...) -> the HTTP_VERSION constant's name
+# idle handles a session keeps for its next requests (more are closed)
+_MAX_IDLE_HANDLES = 256
 _HTTP_VERSIONS = {
     "1.1": "CURL_HTTP_VERSION_1_1",
     "2": "CURL_HTTP_VERSION_2_0",
@@ -730,11 +864,13 @@ class Session(AsyncClosing):
         self.user_agent = user_agent
         self.stream_buffer = stream_buffer
         self._live: set[Response] = set()
+        self._idle: list[_Handle] = []  # handles whose transfer ended, for the next requests
         self._closed = False
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else f"live={len(self._live)}"
-        return f"<Session {state}>"
+        if self._closed:
+            return "<Session closed>"
+        return f"<Session live={len(self._live)} idle={len(self._idle)}>"
 
     @property
     def closed(self) -> bool:
@@ -747,6 +883,9 @@ class Session(AsyncClosing):
         self._closed = True
         for response in list(self._live):
             response._abort()
+        idle, self._idle = self._idle, []
+        for handle in idle:
+            handle.curl.close()
         await self._multi.aclose()
 
     # -- requests ------------------------------------------------------------------------------
@@ -804,16 +943,19 @@ class Session(AsyncClosing):
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         limit = self.stream_buffer if stream else None
 
-        curl = mod.Curl()
+        handle = self._get_handle()
         try:
-            response = Response(self, curl, method, full_url, follow, limit)
-            self._setup(curl, response, method, full_url, lines, body, timeout, follow, form)
+            response = Response(self, handle, method, full_url, follow, limit)
+            handle.response = response
+            handle.configure(
+                self._options(handle, stream, method, full_url, lines, body, timeout, follow, form)
+            )
         except BaseException:
-            curl.close()
+            self._put_handle(handle, False)
             raise
         self._live.add(response)
         try:
-            response._attach(self._multi.add_handle(curl))
+            response._attach(self._multi.add_handle(handle.curl))
             await response._head_waiter
             if not stream:
                 await response.read()
@@ -826,10 +968,24 @@ class Session(AsyncClosing):
             raise HTTPStatusError(response)
         return response
 
-    def _setup(
+    def _get_handle(self) -> _Handle:
+        idle = self._idle
+        if idle:
+            return idle.pop()
+        return _Handle(self._mod.Curl())
+
+    def _put_handle(self, handle: _Handle, reusable: bool) -> None:
+        """Keep a handle whose transfer ended normally for the next request; close others."""
+        handle.response = None
+        if reusable and not self._closed and len(self._idle) < _MAX_IDLE_HANDLES:
+            self._idle.append(handle)
+        else:
+            handle.curl.close()
+
+    def _options(
         self,
-        curl: Any,
-        response: Response,
+        handle: _Handle,
+        stream: bool,
         method: str,
         url: str,
         header_lines: list[str],
@@ -837,52 +993,54 @@ class Session(AsyncClosing):
         timeout: float | _Default | None,
         follow: bool,
         form: list[Any] | None = None,
-    ) -> None:
+    ) -> dict[int, Any]:
+        """The options of one request, in the order they are set."""
         mod = self._mod
-        curl.setopt(mod.URL, url)
-        curl.setopt(mod.HEADERFUNCTION, response._on_header)
-        curl.setopt(mod.WRITEFUNCTION, response._on_body)
-        curl.setopt(mod.NOSIGNAL, 1)
+        opts: dict[int, Any] = {mod.URL: url, mod.NOSIGNAL: 1}
+        if stream:
+            opts[mod.HEADERFUNCTION] = handle.on_line
+            opts[mod.WRITEFUNCTION] = handle.on_body
+        else:
+            opts[mod.HEADERFUNCTION] = handle.lines.append
+            opts[mod.WRITEFUNCTION] = handle.chunks.append
         if header_lines:
-            curl.setopt(mod.HTTPHEADER, header_lines)
+            opts[mod.HTTPHEADER] = header_lines
         if method == "HEAD":
-            curl.setopt(mod.NOBODY, 1)
+            opts[mod.NOBODY] = 1
         elif form is not None:
-            with warnings.catch_warnings():
-                # pycurl calls HTTPPOST deprecated; it is the form API both modules share
-                warnings.simplefilter("ignore", DeprecationWarning)
-                curl.setopt(mod.HTTPPOST, form)
+            opts[mod.HTTPPOST] = form
             if method != "POST":
-                curl.setopt(mod.CUSTOMREQUEST, method)
+                opts[mod.CUSTOMREQUEST] = method
         elif body is not None:
-            curl.setopt(mod.POSTFIELDSIZE, len(body))
-            curl.setopt(mod.POSTFIELDS, body)
+            opts[mod.POSTFIELDSIZE] = len(body)
+            opts[mod.POSTFIELDS] = body
             if method != "POST":
-                curl.setopt(mod.CUSTOMREQUEST, method)
+                opts[mod.CUSTOMREQUEST] = method
         elif method != "GET":
-            curl.setopt(mod.CUSTOMREQUEST, method)
+            opts[mod.CUSTOMREQUEST] = method
         seconds = self.timeout if isinstance(timeout, _Default) else timeout
         if seconds is not None:
-            curl.setopt(mod.TIMEOUT_MS, max(1, round(seconds * 1000)))
+            opts[mod.TIMEOUT_MS] = max(1, round(seconds * 1000))
         if self.connect_timeout is not None:
-            curl.setopt(mod.CONNECTTIMEOUT_MS, max(1, round(self.connect_timeout * 1000)))
+            opts[mod.CONNECTTIMEOUT_MS] = max(1, round(self.connect_timeout * 1000))
         if follow:
-            curl.setopt(mod.FOLLOWLOCATION, 1)
+            opts[mod.FOLLOWLOCATION] = 1
             if self.max_redirects is not None:
-                curl.setopt(mod.MAXREDIRS, self.max_redirects)
+                opts[mod.MAXREDIRS] = self.max_redirects
         if self.decompress:
-            curl.setopt(mod.ACCEPT_ENCODING, "")
+            opts[mod.ACCEPT_ENCODING] = ""
         if self.user_agent is not None:
-            curl.setopt(mod.USERAGENT, self.user_agent)
+            opts[mod.USERAGENT] = self.user_agent
         if self.verify is False:
-            curl.setopt(mod.SSL_VERIFYPEER, 0)
-            curl.setopt(mod.SSL_VERIFYHOST, 0)
+            opts[mod.SSL_VERIFYPEER] = 0
+            opts[mod.SSL_VERIFYHOST] = 0
         elif isinstance(self.verify, str):
-            curl.setopt(mod.CAINFO, self.verify)
+            opts[mod.CAINFO] = self.verify
         if self._http_version is not None:
-            curl.setopt(mod.HTTP_VERSION, self._http_version)
+            opts[mod.HTTP_VERSION] = self._http_version
             if self._http_version != mod.CURL_HTTP_VERSION_1_1:
-                curl.setopt(mod.PIPEWAIT, 1)
+                opts[mod.PIPEWAIT] = 1
+        return opts
 
     def _transfer_may_have_ended(self) -> None:
         # A resumed transfer can end inside Curl.pause(); have the driver look for its message.

@@ -238,6 +238,77 @@ def test_headers_multidict(echo: HttpServer) -> None:
     asyncio.run(main())
 
 
+def test_handles_reused_without_leftovers(mod: ModuleType, echo: HttpServer, tmp_path: Any) -> None:
+    """A session reuses a finished request's handle for the next one, setting only the
+    options that differ: nothing of a request (body, headers, method, form, stream mode)
+    leaks into the next, and one handle serves the whole sequence."""
+    url = echo.url("/echo-request")
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"file body")
+
+    async def main() -> list[Any]:
+        out: list[Any] = []
+        async with aio.Session(curl_module=mod) as s:
+            r = await s.post(url, json={"a": 1}, headers={"X-First": "1"})
+            out.append(await r.json())
+            out.append(await (await s.get(url)).json())
+            r = await s.head(echo.url("/bytes/10"))
+            out.append((r.status, r.headers["content-length"], await r.read()))
+            out.append(await (await s.get(url)).json())
+            out.append(await (await s.delete(url)).json())
+            out.append(await (await s.get(url)).json())
+            async with await s.get(echo.url("/bytes/100"), stream=True) as r:
+                out.append(b"".join([c async for c in r.stream()]))
+            r = await s.post(echo.url("/echo"), files={"f": path})
+            out.append(await r.read())
+            out.append(await (await s.get(url)).json())
+            out.append(repr(s))
+        return out
+
+    first, get1, head, get2, delete, get3, streamed, form, get4, state = asyncio.run(main())
+    assert (first["method"], first["body"]) == ("POST", '{"a":1}')
+    assert ("X-First", "1") in [tuple(h) for h in first["headers"]]
+    for get in (get1, get2, get3, get4):
+        assert (get["method"], get["target"], get["body"]) == ("GET", "/echo-request", "")
+        names = {k.lower() for k, _ in get["headers"]}
+        assert not names & {"x-first", "content-type", "content-length"}
+    assert head == (200, "10", b"")
+    assert delete["method"] == "DELETE"
+    assert streamed == pattern_bytes(100)
+    assert b"file body" in form
+    assert state == "<Session live=0 idle=1>"
+
+
+def test_interim_and_final_heads(mod: ModuleType, scripted: ServerFactory) -> None:
+    """Interim (1xx) heads before the final one: status, headers and trailers are the final
+    head's, read whole or streamed."""
+
+    def handler(conn: ServerConnection) -> None:
+        while conn.read_request() is not None:
+            conn.send(
+                b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+                b"HTTP/1.1 200 OK\r\nX-Final: yes\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"2\r\nok\r\n0\r\nX-Sum: 7\r\n\r\n"
+            )
+
+    srv = scripted(handler)
+
+    async def main() -> list[Any]:
+        out: list[Any] = []
+        async with aio.Session(curl_module=mod) as s:
+            for stream in (False, True):
+                r = await s.get(srv.url("/"), stream=stream)
+                body = await r.read()
+                out.append((r.status, r.reason, dict(r.headers.raw_items()), body))
+                out.append(dict(r.trailers.raw_items()))
+        return out
+
+    whole, whole_trailers, streamed, streamed_trailers = asyncio.run(main())
+    final = (200, "OK", {"X-Final": "yes", "Transfer-Encoding": "chunked"}, b"ok")
+    assert whole == streamed == final
+    assert whole_trailers == streamed_trailers == {"X-Sum": "7"}
+
+
 # -- many at once -------------------------------------------------------------------------------
 
 
