@@ -1065,7 +1065,7 @@ class MultiEngine:
                 else:
                     self.deadlines.clear(t, T.HAPPY_EYEBALLS)
                 return
-            self._tcp_connected(t, cfg, conn, sock, now)
+            self._tcp_connected(t, cfg, conn, sock, connector.peer, now)
         if (conn.stages or conn.step is not None) and not self._run_setup(t, cfg, conn, now):
             return
         self.deadlines.clear(t, T.CONNECT)
@@ -1081,7 +1081,13 @@ class MultiEngine:
                 self._kick_pending(now)
 
     def _tcp_connected(
-        self, t: Transfer, cfg: Config, conn: Connection, sock: socket.socket, now: float
+        self,
+        t: Transfer,
+        cfg: Config,
+        conn: Connection,
+        sock: socket.socket,
+        peer: Any,
+        now: float,
     ) -> None:
         """The TCP link is up: record it and list the filters still to establish above it."""
         conn.connector = None
@@ -1092,7 +1098,8 @@ class MultiEngine:
         conn.fd = sock.fileno()
         self.fd_map[conn.fd] = conn
         try:
-            peer = sock.getpeername()
+            if peer is None:  # connected at once: the connect check did not ask
+                peer = sock.getpeername()
             local = sock.getsockname()
         except OSError:
             peer = local = ("", 0)

@@ -67,6 +67,7 @@ _IN_PROGRESS = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, er
 _SO_BINDTODEVICE: int | None = getattr(socket, "SO_BINDTODEVICE", None)
 _SIOCGIFADDR = 0x8915  # Linux ioctl: an interface's IPv4 address
 _HAS_POLL = hasattr(select, "poll")
+_STREAM_NONBLOCK = socket.SOCK_STREAM | getattr(socket, "SOCK_NONBLOCK", 0)
 _POLL_MASK = select.POLLOUT | select.POLLERR | select.POLLHUP | select.POLLNVAL if _HAS_POLL else 0
 
 
@@ -137,7 +138,7 @@ def _ipv6_scope(ip: str) -> int:
 class Attempt:
     """One connect attempt: the address, its socket while open, and how it ended."""
 
-    __slots__ = ("address", "code", "error", "sock", "started", "state")
+    __slots__ = ("address", "code", "error", "peer", "sock", "started", "state")
 
     def __init__(self, address: Address, started: float) -> None:
         self.address = address
@@ -146,6 +147,7 @@ class Attempt:
         self.state = "connecting"  # -> "connected" | "failed"
         self.error = 0  # errno of the failure, 0 if none
         self.code = 0  # CURLcode of the failure
+        self.peer: Any = None  # getpeername() once the connect check saw it connected
 
     def __repr__(self) -> str:
         return f"<Attempt {_display(self.address)} {self.state}>"
@@ -258,6 +260,13 @@ class TcpConnector:
             raise self._error
         return None
 
+    @property
+    def peer(self) -> Any:
+        """The winner's peer address as getpeername() gave it in the connect check; None if
+        it connected at once (or nothing won yet)."""
+        winner = self.connected
+        return None if winner is None else winner.peer
+
     def pollset(self) -> list[int]:
         """The fds of attempts in progress; each wants POLL_OUT."""
         return [a.sock.fileno() for a in self._inflight if a.sock is not None]
@@ -289,6 +298,7 @@ class TcpConnector:
         self.attempts.append(a)
         self.log.append(f"  Trying {_display(addr)}...")
         proto = 0 if self._unix else socket.IPPROTO_TCP
+        nonblocking = False
         try:
             if self._open_socket is not None:
                 sock = self._open_socket(addr.family, socket.SOCK_STREAM, proto, addr.sockaddr)
@@ -297,16 +307,19 @@ class TcpConnector:
                     self._fail(a, 0, "Could not open socket")
                     return
             else:
-                sock = socket.socket(addr.family, socket.SOCK_STREAM, proto)
+                # non-blocking from the start where the OS can: one syscall fewer
+                sock = socket.socket(addr.family, _STREAM_NONBLOCK, proto)
+                nonblocking = _STREAM_NONBLOCK != socket.SOCK_STREAM
         except OSError as exc:
             self._fail(a, errno_of(exc), f"Could not create socket: {strerror(exc)}")
             return
         a.sock = sock
-        try:
-            sock.setblocking(False)
-        except OSError as exc:
-            self._fail(a, errno_of(exc), strerror(exc))
-            return
+        if not nonblocking:
+            try:
+                sock.setblocking(False)
+            except OSError as exc:
+                self._fail(a, errno_of(exc), strerror(exc))
+                return
         if self._nodelay and not self._unix:
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -369,7 +382,7 @@ class TcpConnector:
             err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if err == 0:
                 try:
-                    sock.getpeername()
+                    a.peer = sock.getpeername()
                 except OSError as exc:
                     err = errno_of(exc) or errno.ECONNREFUSED
             if err == 0:
