@@ -582,16 +582,16 @@ class Response(AsyncClosing):
         with a status line and ends with a blank line, and the last head is the final one
         (interim 1xx heads, proxy CONNECT answers and followed redirects come before it);
         field lines after its end are a chunked body's trailers."""
-        start = -1
+        start = end = -1
         i = 0
         n = len(lines)
         while i < n and lines[i].startswith(b"HTTP/"):
             start = i
-            i = _blank_after(lines, i) + 1
+            end = _blank_after(lines, i)
+            i = end + 1
         if start < 0:
             return  # no head at all (HTTP/0.9): status 0, no fields
         self._status_line(lines[start])
-        end = _blank_after(lines, start)
         self._field_lines = lines[start + 1 : end]
         self._trailer_lines = [line for line in lines[end + 1 :] if line.strip()]
 
