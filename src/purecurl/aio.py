@@ -7,14 +7,20 @@
 Theory of operation
 -------------------
 A `Session` is one `AsyncCurlMulti` (so one connection pool and one set of connection limits)
-on the running loop. Each request is one fresh `Curl` handle whose HEADERFUNCTION and
-WRITEFUNCTION feed a `Response`:
+on the running loop. Each request runs on a `Curl` handle whose HEADERFUNCTION and
+WRITEFUNCTION feed its `Response`; a handle whose transfer ended is kept for a later request
+(`_Handle`), which sets only the options that differ, so a run of similar requests reuses what
+the library derived from them.
 
 * Header lines are parsed here (status line, fields), because libcurl refuses `getinfo` from
-  inside callbacks. A header block ends the response head when its status is final: not 1xx,
-  not a redirect libcurl is about to follow, and, for https:// URLs, not possibly a proxy's
-  CONNECT answer (libcurl hands those to HEADERFUNCTION too); in the last case the head is
-  known at the first body byte. The transfer's end also ends the head.
+  inside callbacks. A request read whole gathers the lines and body chunks with `list.append`
+  (no Python code per callback) and finds its final head once the transfer has ended: the
+  last head delivered (after 1xx heads, a proxy's CONNECT answer, followed redirects); field
+  lines after its blank line are trailers. A streamed request follows the heads line by line:
+  a header block ends the response head when its status is final: not 1xx, not a redirect
+  libcurl is about to follow, and, for https:// URLs, not possibly a proxy's CONNECT answer
+  (libcurl hands those to HEADERFUNCTION too); in the last case the head is known at the
+  first body byte. The transfer's end also ends the head. Fields are parsed when first read.
 * The body goes into a queue of chunks. Without `stream=True` the request returns once the
   transfer has ended and the whole body is queued. With `stream=True` it returns at the end of
   the head, and the queue is bounded: when `stream_buffer` bytes wait unread, WRITEFUNCTION
