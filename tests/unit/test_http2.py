@@ -216,3 +216,46 @@ def test_upload_respects_the_send_window() -> None:
     assert sent + rest == 100_000
     p.to_server()
     assert any(isinstance(e, StreamEnded) for e in p.server_events)
+
+
+def test_header_block_memo_only_for_blocks_that_leave_no_table_state() -> None:
+    """The block memo (proto.http2._MemoDecoder) gives hpack's own answer: a block that leaves
+    the dynamic table empty is served from the memo the second time; one that adds entries,
+    or resizes the table, is decoded every time, and a later block that refers to an entry
+    gets that connection's entry, never a memo of another connection's."""
+    from hpack import Decoder, Encoder, HPACKDecodingError
+    from hpack.struct import NeverIndexedHeaderTuple
+
+    from purecurl.proto import http2
+
+    http2._BLOCK_MEMO.clear()
+    plain = [NeverIndexedHeaderTuple(b"x-plain", b"1"), (b":status", b"200")]
+    no_index = Encoder()
+    block = no_index.encode(plain, huffman=False)
+    first, second = http2._MemoDecoder(), http2._MemoDecoder()
+    assert first.decode(block, raw=True) == Decoder().decode(block, raw=True)
+    assert len(http2._BLOCK_MEMO) == 1
+    assert second.decode(block, raw=True) == Decoder().decode(block, raw=True)
+
+    # an indexing encoder: its first block adds entries, its second refers to them
+    indexing = Encoder()
+    adds = indexing.encode([(b"x-a", b"one")])
+    refers = indexing.encode([(b"x-a", b"one")])
+    assert refers != adds
+    http2._BLOCK_MEMO.clear()
+    dec = http2._MemoDecoder()
+    assert dec.decode(adds, raw=True) == [(b"x-a", b"one")]
+    assert dec.decode(refers, raw=True) == [(b"x-a", b"one")]
+    assert not http2._BLOCK_MEMO  # nothing state-bound was kept
+    # a fresh decoder cannot resolve the reference: no memo answers for it
+    with pytest.raises(HPACKDecodingError, match="Invalid table index 62"):
+        http2._MemoDecoder().decode(refers, raw=True)
+
+    # a table size update changes the decoder's state: not memoised
+    resized = Encoder()
+    resized.header_table_size = 1024
+    update = resized.encode([(b":status", b"204")])
+    dec = http2._MemoDecoder()
+    assert dec.decode(update, raw=True) == [(b":status", b"204")]
+    assert dec.header_table.maxsize == 1024
+    assert not http2._BLOCK_MEMO
