@@ -8,6 +8,8 @@ from h2.connection import H2Connection
 from h2.errors import ErrorCodes
 from h2.events import DataReceived, RequestReceived, StreamEnded
 from hyperframe.frame import GoAwayFrame
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from purecurl import _codes as C
 from purecurl._errors import CurlError
@@ -259,3 +261,70 @@ def test_header_block_memo_only_for_blocks_that_leave_no_table_state() -> None:
     assert dec.decode(update, raw=True) == [(b":status", b"204")]
     assert dec.header_table.maxsize == 1024
     assert not http2._BLOCK_MEMO
+
+
+_FIELD_POOL = [
+    (b":method", b"GET"),
+    (b":path", b"/a"),
+    (b":path", b"/b"),
+    (b":authority", b"example.com"),
+    (b"user-agent", b"purecurl"),
+    (b"x-long", b"v" * 3000),
+    (b"x-n", b"1"),
+    (b"x-n", b"2"),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(st.sampled_from(_FIELD_POOL), min_size=1, max_size=6),
+            st.sampled_from([256, 4096, 0]),
+        ),
+        max_size=25,
+    )
+)
+def test_header_encoder_memo_matches_hpack(steps: list[list[tuple[bytes, bytes]] | int]) -> None:
+    """The request block memo (proto.http2._MemoEncoder) run in lockstep with hpack's own
+    encoder: every block is the same bytes, whatever adds, evictions and table resizes came
+    between two requests with the same fields, and a decoder reading them gets the fields."""
+    from hpack import Decoder, Encoder
+
+    from purecurl.proto import http2
+
+    memo = Encoder()
+    memo.__class__ = http2._MemoEncoder
+    assert isinstance(memo, http2._MemoEncoder)
+    memo._memo = {}
+    plain, decoder = Encoder(), Decoder()
+    for step in steps:
+        if isinstance(step, int):
+            memo.header_table_size = plain.header_table_size = step
+            continue
+        block = memo.encode(list(step))
+        assert block == plain.encode(list(step))
+        assert decoder.decode(block, raw=True) == step
+
+
+def test_header_encoder_memo_serves_repeats_and_skips_never_indexed() -> None:
+    """A repeated request's block comes from the memo once its fields are in the table;
+    fields marked never-indexed (HeaderTuple subclasses) are always encoded afresh."""
+    from hpack import Encoder
+    from hpack.struct import NeverIndexedHeaderTuple
+
+    from purecurl.proto import http2
+
+    enc = Encoder()
+    enc.__class__ = http2._MemoEncoder
+    assert isinstance(enc, http2._MemoEncoder)
+    enc._memo = {}
+    fields = [(b":method", b"GET"), (b"x-a", b"1")]
+    first = enc.encode(list(fields))  # adds x-a: changes the table, not kept
+    assert not enc._memo
+    second = enc.encode(list(fields))
+    assert second != first and len(enc._memo) == 1
+    assert enc.encode(list(fields)) is second
+    secret = [(b":method", b"GET"), NeverIndexedHeaderTuple(b"authorization", b"k")]
+    enc.encode(secret)
+    assert len(enc._memo) == 1

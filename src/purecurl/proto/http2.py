@@ -215,6 +215,45 @@ _QUIET_FRAMES: dict[type[Frame], type[Frame]] = {
 }
 
 
+def _table_state(table: Any) -> tuple[int, int, int, bool]:
+    return (len(table.dynamic_entries), table._current_size, table._maxsize, table.resized)
+
+
+class _MemoEncoder(_hpack.Encoder):
+    """hpack's encoder with a memo of the blocks that changed nothing in its table.
+
+    A request's fields are the same from one request to the next, and once they are in the
+    dynamic table their block is a list of indexes that adds nothing: the same bytes for as
+    long as the table stays as it was. The memo keeps such a block with the table's state it
+    was made in: its newest entry (the object itself, held, so that an entry added since is
+    told apart even if equal in value), its length, size, limit and pending-resize flag. Lists
+    of plain 2-tuples only (what h2_request_fields makes): HeaderTuple subclasses carry the
+    never-index flag, which tuple equality ignores.
+    """
+
+    _memo: dict[tuple[tuple[tuple[bytes, bytes], ...], bool], tuple[Any, Any, bytes]]
+
+    def encode(self, headers: Any, huffman: bool = True) -> bytes:
+        if type(headers) is not list or set(map(type, headers)) != {tuple}:
+            return super().encode(headers, huffman)
+        table = self.header_table
+        entries = table.dynamic_entries
+        newest = entries[0] if entries else None
+        state = _table_state(table)
+        key = (tuple(headers), huffman)
+        memo = self._memo
+        hit = memo.get(key)
+        if hit is not None and hit[0] is newest and hit[1] == state:
+            return hit[2]
+        block = super().encode(headers, huffman)
+        entries = table.dynamic_entries
+        if (entries[0] if entries else None) is newest and _table_state(table) == state:
+            if len(memo) >= 64:
+                memo.clear()
+            memo[key] = (newest, state, block)
+        return block
+
+
 class _EagerFrameBuffer(FrameBuffer):
     """h2's frame buffer, except that a frame longer than SETTINGS_MAX_FRAME_SIZE is refused
     as soon as its header is in, as nghttp2 does, instead of after buffering all of it (up
@@ -252,6 +291,10 @@ class _ClientConnection(H2Connection):
         super().__init__(config)
         self.incoming_buffer.__class__ = _EagerFrameBuffer
         self.decoder.__class__ = _MemoDecoder
+        encoder = self.encoder
+        encoder.__class__ = _MemoEncoder
+        assert isinstance(encoder, _MemoEncoder)
+        encoder._memo = {}
         table = self._frame_dispatch_table
         for base, quiet in _QUIET_FRAMES.items():
             if base in table:
