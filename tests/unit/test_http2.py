@@ -300,7 +300,9 @@ def test_header_encoder_memo_matches_hpack(steps: list[list[tuple[bytes, bytes]]
     plain, decoder = Encoder(), Decoder()
     for step in steps:
         if isinstance(step, int):
-            memo.header_table_size = plain.header_table_size = step
+            # (setting the size it has already loses a pending change in hpack: not ours)
+            if step != plain.header_table_size:
+                memo.header_table_size = plain.header_table_size = step
             continue
         block = memo.encode(list(step))
         assert block == plain.encode(list(step))

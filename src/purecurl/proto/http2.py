@@ -52,7 +52,7 @@ from hyperframe.frame import FRAMES, ExtensionFrame, Frame, GoAwayFrame, PushPro
 
 from purecurl import _codes as C
 from purecurl._errors import CurlError
-from purecurl.proto.http1 import Body, End, Head
+from purecurl.proto.http1 import NOTABLE, Body, End, Head
 
 # hpack decodes Huffman-coded strings bit by bit in Python, for every literal of every response
 # head: nginx indexes nothing in its responses, so each of its heads costs ~8 such decodes.
@@ -201,7 +201,7 @@ def h2_request_fields(
 
 
 def _short_repr(frame: Frame) -> str:
-    return f"{type(frame).__name__}(stream_id={frame.stream_id})"
+    return type(frame).__name__
 
 
 # h2 formats every frame it receives for a trace log (`logger.trace("...", repr(frame))`,
@@ -491,22 +491,23 @@ class H2Session:
 
 
 def _head(headers: list[tuple[bytes, bytes]]) -> Head:
+    """A response head as the engine takes it from HTTP/1, from h2's (bytes) header list."""
     status = 0
     fields: list[tuple[bytes, bytes]] = []
-    lines: list[bytes] = []
+    notable: list[int] = []
     content_length: int | None = None
     for name, value in headers:
-        name = bytes(name)
-        value = bytes(value)
         if name[:1] == b":":
             if name == b":status":
                 status = int(value)
             continue
+        if name in NOTABLE:
+            notable.append(len(fields))
+            if name == b"content-length" and value.isdigit():
+                content_length = int(value)
         fields.append((name, value))
-        lines.append(name + b": " + value + b"\r\n")
-        if name == b"content-length" and value.isdigit():
-            content_length = int(value)
-    lines.insert(0, b"HTTP/2 %03d \r\n" % status)
+    lines = [b"HTTP/2 %03d \r\n" % status]
+    lines += [name + b": " + value + b"\r\n" for name, value in fields]
     lines.append(b"\r\n")
     return Head(
         status,
@@ -514,10 +515,11 @@ def _head(headers: list[tuple[bytes, bytes]]) -> Head:
         20,
         fields,
         lines,
-        sum(len(x) for x in lines),
+        sum(map(len, lines)),
         content_length,
         chunked=False,
         keep_alive=True,
+        notable=notable,
     )
 
 
