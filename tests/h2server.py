@@ -138,7 +138,10 @@ class H2Response:
     bytes went out. With `push`, a PUSH_PROMISE for that path comes first (a protocol error if
     the client disabled push, as libcurl does without a push callback); the promised stream
     gets a `/bytes/N`-style answer when allowed. With `raw`, those bytes go out instead of the
-    response, outside h2's knowledge (see GARBAGE, VIOLATION); the stream stays open.
+    response, outside h2's knowledge (see GARBAGE, VIOLATION); the stream stays open. With
+    `block`, the head is exactly those fields (pseudo-header fields included, names as given,
+    no content-length added) and it and `trailers` go out without h2's checks of outbound
+    fields: for heads that break HTTP/2's field rules.
     """
 
     status: int = 200
@@ -154,6 +157,7 @@ class H2Response:
     reset_after: int | None = None
     push: str | None = None
     raw: bytes | None = None
+    block: Sequence[tuple[bytes, bytes]] | None = None
 
     def header_items(self) -> list[tuple[str, str]]:
         items = self.headers.items() if isinstance(self.headers, Mapping) else self.headers
@@ -739,15 +743,20 @@ class _Session:
                 self._closed(sid)
                 return True
             bodyless = job.head_only or response.status < 200 or response.status in (204, 304)
-            headers = [(":status", str(response.status)), *response.header_items()]
+            headers: list[tuple[Any, Any]] = [
+                (":status", str(response.status)),
+                *response.header_items(),
+            ]
             names = {name for name, _ in headers}
             may_have_content = not (response.status < 200 or response.status in (204, 304))
             if response.content_length and "content-length" not in names and may_have_content:
                 headers.append(("content-length", str(response.length)))
+            if response.block is not None:
+                headers = list(response.block)
             ends = bodyless or (
                 response.length == 0 and not response.trailers and response.reset is None
             )
-            self.h2.send_headers(sid, headers, end_stream=ends)
+            self._send_headers(sid, headers, ends, unchecked=response.block is not None)
             job.headers_sent = True
             if ends:
                 self._closed(sid)
@@ -786,9 +795,22 @@ class _Session:
             return True
         if response.reset is not None:
             return False  # handled above on the next step
-        self.h2.send_headers(sid, list(response.trailers), end_stream=True)
+        self._send_headers(sid, list(response.trailers), True, response.block is not None)
         self._closed(sid)
         return True
+
+    def _send_headers(
+        self, sid: int, headers: list[tuple[Any, Any]], end_stream: bool, unchecked: bool
+    ) -> None:
+        """h2's send_headers; `unchecked`: without its checks and lower-casing of fields."""
+        config = self.h2.config
+        saved = config.validate_outbound_headers, config.normalize_outbound_headers
+        if unchecked:
+            config.validate_outbound_headers = config.normalize_outbound_headers = False
+        try:
+            self.h2.send_headers(sid, headers, end_stream=end_stream)
+        finally:
+            config.validate_outbound_headers, config.normalize_outbound_headers = saved
 
     def _push(self, stream_id: int, path: str) -> None:
         """Promise `path` on `stream_id`: through h2 when the client allows pushes, by hand

@@ -231,7 +231,7 @@ def test_header_block_memo_only_for_blocks_that_leave_no_table_state() -> None:
     from purecurl.proto import http2
 
     http2._BLOCK_MEMO.clear()
-    plain = [NeverIndexedHeaderTuple(b"x-plain", b"1"), (b":status", b"200")]
+    plain = [(b":status", b"200"), NeverIndexedHeaderTuple(b"x-plain", b"1")]
     no_index = Encoder()
     block = no_index.encode(plain, huffman=False)
     first, second = http2._MemoDecoder(), http2._MemoDecoder()

@@ -79,7 +79,14 @@ from purecurl.engine.upload import BodyReader, BufferReader, CallbackReader, For
 from purecurl.proto.cookies import CookieJar, SetCookieTally, secure_context
 from purecurl.proto.decoding import ContentDecoder
 from purecurl.proto.http1 import Body, End, Head, ResponseError, ResponseParser
-from purecurl.proto.http2 import GoAway, H2Session, Reset, error_name, h2_request_fields
+from purecurl.proto.http2 import (
+    Failed,
+    GoAway,
+    H2Session,
+    Reset,
+    error_name,
+    h2_request_fields,
+)
 from purecurl.proto.socks import SocksHandshake
 from purecurl.proto.url import check_scheme, resolve_reference
 from purecurl.transport.connect import TcpConnector
@@ -2273,7 +2280,10 @@ class MultiEngine:
             self._h2_failed(conn, err, now)
 
     def _h2_dispatch(
-        self, conn: Connection, events: list[tuple[int, Head | Body | End | Reset]], now: float
+        self,
+        conn: Connection,
+        events: list[tuple[int, Head | Body | End | Reset | Failed]],
+        now: float,
     ) -> None:
         streams = conn.streams
         touched: dict[Transfer, None] = {}
@@ -2293,6 +2303,12 @@ class MultiEngine:
             try:
                 if isinstance(ev, Reset):
                     self._h2_reset(t, conn, ev, now)
+                elif isinstance(ev, Failed):
+                    # libcurl has taken the status and passed the fields before the bad one
+                    if ev.status and not t.head_done:
+                        t.response_code = ev.status
+                    self._head_cut_short(t, ev.lines)
+                    raise CurlError(ev.code, ev.message)
                 elif t.held or t.paused & PAUSE_RECV:
                     t.held.append(ev)  # in order, behind what a pause holds
                 else:

@@ -13,7 +13,7 @@ sans-IO layer between it and the engine, the part of libcurl's cf-h2 filter that
   than "trailers") are dropped.
 - `feed(data)` hands received bytes to h2 and returns `(stream id, event)` pairs in order, where
   the events are the ones the engine already delivers for HTTP/1 (`Head`, `Body`, `End` from
-  `proto.http1`) plus `StreamReset`; connection-wide news comes back as `GoAway`. A `Head`
+  `proto.http1`) plus `Reset` and `Failed`; connection-wide news comes back as `GoAway`. A `Head`
   carries the lines libcurl hands to HEADERFUNCTION for HTTP/2: `HTTP/2 200 \\r\\n`, then
   `name: value\\r\\n` per field, then `\\r\\n`.
 - Flow control: the connection window is opened wide at once and every stream gets
@@ -23,7 +23,13 @@ sans-IO layer between it and the engine, the part of libcurl's cf-h2 filter that
 - `outgoing()` returns the bytes h2 wants sent; the engine owns the socket.
 
 A violation of the protocol by the peer raises `CurlError(E_HTTP2)` from `feed`; h2 has then
-queued the GOAWAY it owes the peer, which `outgoing()` returns.
+queued the GOAWAY it owes the peer, which `outgoing()` returns. Received header fields get
+nghttp2's checks instead of h2's (`_screen`): some fields are dropped, others reset their
+stream only, which `feed` reports as a `Failed` event with libcurl's code and words.
+
+Three memos keep h2's and hpack's Python off the per-request path where the answer cannot
+differ: Huffman strings, whole response header blocks that leave the decoder's dynamic table
+as it was (empty), and request header blocks made while the encoder's table is unchanged.
 """
 
 from __future__ import annotations
@@ -48,7 +54,14 @@ from h2.exceptions import H2Error, ProtocolError
 from h2.frame_buffer import FrameBuffer
 from h2.settings import SettingCodes
 from hpack.huffman_table import decode_huffman as _huffman_decode
-from hyperframe.frame import FRAMES, ExtensionFrame, Frame, GoAwayFrame, PushPromiseFrame
+from hyperframe.frame import (
+    FRAMES,
+    ExtensionFrame,
+    Frame,
+    GoAwayFrame,
+    HeadersFrame,
+    PushPromiseFrame,
+)
 
 from purecurl import _codes as C
 from purecurl._errors import CurlError
@@ -85,20 +98,110 @@ _BLOCK_MEMO_MAX = 1024
 _BLOCK_MEMO_LONGEST = 4096
 
 
+# nghttp2's checks of received header fields, as libcurl sets it up (nghttp2_http_on_header;
+# libcurl turns off RFC 9113's leading/trailing-whitespace rule). h2's own validation is off:
+# it makes every violation a connection error (16) and tests each byte in Python, where
+# nghttp2 ignores some fields and resets the stream (92) for others.
+#   name: a lower-case token (nghttp2_check_header_name); a name that is not is ignored,
+#       unless it has an upper-case letter or starts with ":" (refused)
+#   value: HTAB, SP, visible ASCII or obs-text (nghttp2_check_header_value); else ignored
+#   refused: connection-specific fields (RFC 9113 8.2.2), TE other than "trailers", a second
+#       or non-numeric Content-Length, a pseudo-header other than one :status of three digits
+#       (100-599 but 101) before every regular field
+_NAME_CHARS = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
+_VALUE_CHARS = bytes([9, *range(0x20, 0x7F), *range(0x80, 0x100)])
+_CONNECTION_SPECIFIC = frozenset(
+    (b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade")
+)
+_SCREENED = _CONNECTION_SPECIFIC | {b"te", b"content-length"}
+
+
+class _RefusedField(Exception):
+    """A received field nghttp2 resets the stream for (raised once the block is decoded,
+    so hpack's table stays in step); `kept` are the fields accepted before it."""
+
+    def __init__(self, name: bytes, value: bytes, kept: list[tuple[bytes, bytes]]) -> None:
+        super().__init__(name, value)
+        self.name = name
+        self.value = value
+        self.kept = kept
+
+
+def _status_ok(value: bytes) -> bool:
+    return len(value) == 3 and value.isdigit() and value[0] != 48 and value != b"101"
+
+
+def _screen(headers: Any) -> list[Any]:
+    """The fields of a decoded block nghttp2 keeps; raises _RefusedField at one it refuses."""
+    names = [field[0] for field in headers]
+    rest = names[1:] if names and names[0] == b":status" else names
+    if (
+        (rest is names or _status_ok(headers[0][1]))
+        and b"" not in rest
+        and not b"".join(rest).translate(None, _NAME_CHARS)
+        and not b"".join([field[1] for field in headers]).translate(None, _VALUE_CHARS)
+    ):
+        screened = _SCREENED.intersection(rest)
+        if not screened:
+            return list(headers)
+        if (
+            screened == {b"content-length"}
+            and names.count(b"content-length") == 1
+            and headers[names.index(b"content-length")][1].isdigit()
+        ):
+            return list(headers)
+    return _screen_fields(headers)
+
+
+def _screen_fields(headers: Any) -> list[Any]:
+    """_screen, field by field, in nghttp2's order of checks."""
+    kept: list[Any] = []
+    regular = status = length = False
+    for field in headers:
+        name, value = field[0], field[1]
+        if name[:1] == b":":
+            if name != b":status" or regular or status or not _status_ok(value):
+                raise _RefusedField(name, value, kept)
+            status = True
+            kept.append(field)
+            continue
+        regular = True  # nghttp2 refuses pseudo-headers after any other field, even ignored
+        if not name or name.translate(None, _NAME_CHARS):
+            if name.lower() != name:
+                raise _RefusedField(name, value, kept)
+            continue
+        if value.translate(None, _VALUE_CHARS):
+            continue
+        if name in _SCREENED:
+            if name in _CONNECTION_SPECIFIC or (name == b"te" and value.lower() != b"trailers"):
+                raise _RefusedField(name, value, kept)
+            if name == b"content-length":
+                if length or not value.isdigit():
+                    raise _RefusedField(name, value, kept)
+                length = True
+        kept.append(field)
+    return kept
+
+
 class _MemoDecoder(_hpack.Decoder):
-    """hpack's decoder with _BLOCK_MEMO in front of it, for blocks that leave no state."""
+    """hpack's decoder with _BLOCK_MEMO in front of it, for blocks that leave no state, and
+    nghttp2's field checks (_screen) after it. `block_length` is the last block's size."""
+
+    block_length = 0
 
     def decode(self, data: bytes, raw: bool = False) -> Any:
+        self.block_length = len(data)
         table = self.header_table
-        if table.dynamic_entries or len(data) > _BLOCK_MEMO_LONGEST:
-            return super().decode(data, raw)
+        if table.dynamic_entries or len(data) > _BLOCK_MEMO_LONGEST or not raw:
+            headers = super().decode(data, raw)
+            return _screen(headers) if raw else headers
         key = (bytes(data), raw, self.max_header_list_size)
         hit = _BLOCK_MEMO.get(key)
         if hit is not None:
             self._assert_valid_table_size()  # the table's size limit may have changed since
             return list(hit)
         size = table.maxsize
-        headers = super().decode(data, raw)
+        headers = _screen(super().decode(data, raw))
         if not table.dynamic_entries and table.maxsize == size:
             if len(_BLOCK_MEMO) >= _BLOCK_MEMO_MAX:
                 _BLOCK_MEMO.clear()
@@ -107,6 +210,7 @@ class _MemoDecoder(_hpack.Decoder):
 
 
 __all__ = [
+    "Failed",
     "GoAway",
     "H2Session",
     "PushRefused",
@@ -151,7 +255,25 @@ class GoAway:
         return f"GoAway(last={self.last_stream_id}, {error_name(self.error_code)})"
 
 
-StreamEvent = Head | Body | End | Reset
+class Failed:
+    """The stream broke an HTTP rule that nghttp2 resets it for (we sent RST_STREAM with
+    PROTOCOL_ERROR): the transfer fails with `code` and libcurl's `message`. `lines` are the
+    head lines libcurl had handed to HEADERFUNCTION before the offending field, `status` the
+    response code it had taken (0: none)."""
+
+    __slots__ = ("code", "lines", "message", "status")
+
+    def __init__(self, code: int, message: str, lines: list[bytes], status: int) -> None:
+        self.code = code
+        self.message = message
+        self.lines = lines
+        self.status = status
+
+    def __repr__(self) -> str:
+        return f"Failed({self.code}, {self.message!r})"
+
+
+StreamEvent = Head | Body | End | Reset | Failed
 
 
 def error_name(code: int) -> str:
@@ -280,6 +402,14 @@ class PushRefused(ProtocolError):
         self.length = length
 
 
+class _FieldRefused(Event):
+    """The stream was reset for a refused field (an event of our own among h2's)."""
+
+    def __init__(self, stream_id: int, refused: _RefusedField) -> None:
+        self.stream_id = stream_id
+        self.refused = refused
+
+
 class _ClientConnection(H2Connection):
     """h2's connection, except that a GOAWAY leaves the streams up to its last stream id
     running (RFC 9113 §6.8: "streams ... with identifiers lower than or equal to the
@@ -306,6 +436,16 @@ class _ClientConnection(H2Connection):
         if not self.local_settings.enable_push:
             raise PushRefused(frame.stream_id, 4 + len(frame.data))
         return super()._receive_push_promise_frame(frame)
+
+    def _receive_headers_frame(self, frame: HeadersFrame) -> tuple[list[Frame], list[Event]]:
+        try:
+            return super()._receive_headers_frame(frame)
+        except _RefusedField as refused:
+            sid = frame.stream_id
+            if sid not in self.streams:
+                raise ProtocolError(f"refused header field on stream {sid}") from refused
+            self.reset_stream(sid, ErrorCodes.PROTOCOL_ERROR)
+            return [], [_FieldRefused(sid, refused)]
 
     def _receive_goaway_frame(self, frame: GoAwayFrame) -> tuple[list[Frame], list[Event]]:
         event = ConnectionTerminated()
@@ -336,6 +476,7 @@ class H2Session:
             client_side=True,
             header_encoding=None,
             validate_outbound_headers=False,
+            validate_inbound_headers=False,  # _screen does nghttp2's checks instead
             normalize_outbound_headers=False,
         )
         h2 = self._h2 = _ClientConnection(config)
@@ -425,6 +566,18 @@ class H2Session:
         except H2Error:
             pass
 
+    def _reset(self, stream_id: int) -> None:
+        """RST_STREAM(PROTOCOL_ERROR), as nghttp2 sends for a stream that broke HTTP's rules."""
+        self._trailers.pop(stream_id, None)
+        try:
+            self._h2.reset_stream(stream_id, ErrorCodes.PROTOCOL_ERROR)
+        except H2Error:
+            pass
+
+    def _refuse(self, stream_id: int, code: int, message: str) -> Failed:
+        self._reset(stream_id)
+        return Failed(code, message, [], 0)
+
     def consumed(self, stream_id: int, n: int) -> None:
         """The application took `n` bytes of the stream's DATA: grant them again."""
         if n:
@@ -469,16 +622,52 @@ class H2Session:
                     out.append((sid, Body(data_)))
             elif tp is ResponseReceived or tp is InformationalResponseReceived:
                 assert isinstance(ev, (ResponseReceived, InformationalResponseReceived))
-                out.append((ev.stream_id, _head(ev.headers)))
+                head = _head(ev.headers)
+                if head.status:
+                    out.append((ev.stream_id, head))
+                    continue
+                # no :status (nghttp2: "Violation in HTTP messaging rule"; libcurl: 8)
+                sid = ev.stream_id
+                eos = int(getattr(ev, "stream_ended", None) is not None)
+                length = getattr(self._h2.decoder, "block_length", 0)
+                frame = f"FRAME[HEADERS, len={length}, hend=1, eos={eos}]"
+                message = f"received invalid frame: {frame}, error -532"
+                failed = self._refuse(
+                    sid,
+                    C.E_WEIRD_SERVER_REPLY,
+                    f"[HTTP2] [{sid}] {message}: Violation in HTTP messaging rule",
+                )
+                out.append((sid, failed))
+            elif tp is _FieldRefused:
+                assert isinstance(ev, _FieldRefused)
+                bad = ev.refused
+                status = 0
+                lines: list[bytes] = []
+                for name, value in bad.kept:
+                    if name == b":status":
+                        status = int(value)
+                        lines.append(b"HTTP/2 %03d \r\n" % status)
+                    else:
+                        lines.append(name + b": " + value + b"\r\n")
+                failed = _field_failure(ev.stream_id, bad.name, bad.value)
+                failed.lines = lines
+                failed.status = status
+                self._trailers.pop(ev.stream_id, None)
+                out.append((ev.stream_id, failed))
             elif tp is StreamEnded:
                 assert isinstance(ev, StreamEnded)
                 sid = ev.stream_id
                 out.append((sid, End(self._trailers.pop(sid, []), True)))
             elif tp is TrailersReceived:
                 assert isinstance(ev, TrailersReceived)
-                self._trailers[ev.stream_id] = [
-                    bytes(n) + b": " + bytes(v) + b"\r\n" for n, v in ev.headers
-                ]
+                sid = ev.stream_id
+                pseudo = [(n, v) for n, v in ev.headers if n[:1] == b":"]
+                if pseudo:  # nghttp2 refuses pseudo-headers in trailers
+                    failed = _field_failure(sid, *pseudo[0])
+                    self._reset(sid)
+                    out.append((sid, failed))
+                    continue
+                self._trailers[sid] = [n + b": " + v + b"\r\n" for n, v in ev.headers]
             elif tp is StreamReset:
                 assert isinstance(ev, StreamReset)
                 self._trailers.pop(ev.stream_id, None)
@@ -488,6 +677,17 @@ class H2Session:
                 last = ev.last_stream_id if ev.last_stream_id is not None else 0
                 self.goaway = GoAway(int(last), int(ev.error_code or 0))
         return out
+
+
+def _field_failure(stream_id: int, name: bytes, value: bytes) -> Failed:
+    """libcurl's failure for a field nghttp2 refused (its error callback's words)."""
+    return Failed(
+        C.E_HTTP2_STREAM,
+        f"Invalid HTTP header field was received: frame type: 1, stream: {stream_id},"
+        f" name: [{name.decode('latin-1')}], value: [{value.decode('latin-1')}]",
+        [],
+        0,
+    )
 
 
 def _head(headers: list[tuple[bytes, bytes]]) -> Head:
