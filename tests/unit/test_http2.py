@@ -7,6 +7,7 @@ from h2.config import H2Configuration
 from h2.connection import H2Connection
 from h2.errors import ErrorCodes
 from h2.events import DataReceived, RequestReceived, StreamEnded
+from h2.settings import SettingCodes
 from hyperframe.frame import GoAwayFrame
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -330,3 +331,29 @@ def test_header_encoder_memo_serves_repeats_and_skips_never_indexed() -> None:
     secret = [(b":method", b"GET"), NeverIndexedHeaderTuple(b"authorization", b"k")]
     enc.encode(secret)
     assert len(enc._memo) == 1
+
+
+def test_ended_streams_are_dropped_in_bounded_batches_and_the_peer_limit_holds() -> None:
+    """_ClientConnection.open_outbound_streams skips h2's visit of every stream while few are
+    held: ended streams are still dropped (at most _STREAM_SCAN_AT held at once), and the
+    peer's SETTINGS_MAX_CONCURRENT_STREAMS is still enforced once it is near."""
+    from h2.exceptions import TooManyStreamsError
+
+    from purecurl.proto import http2
+
+    p = Pair()
+    for _ in range(3 * http2._STREAM_SCAN_AT):
+        sid = p.request()
+        p.server.send_headers(sid, [(b":status", b"204")], end_stream=True)
+        assert [type(e) for _, e in p.to_client()] == [Head, End]
+        assert len(p.client._h2.streams) <= http2._STREAM_SCAN_AT
+    assert p.client.open_streams == 0
+
+    p.server.update_settings({SettingCodes.MAX_CONCURRENT_STREAMS: 2})
+    p.to_client()
+    p.to_server()
+    p.request()
+    p.request()
+    assert p.client.open_streams == 2
+    with pytest.raises(TooManyStreamsError):
+        p.request()

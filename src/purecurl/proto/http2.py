@@ -402,6 +402,9 @@ class PushRefused(ProtocolError):
         self.length = length
 
 
+_STREAM_SCAN_AT = 128
+
+
 class _FieldRefused(Event):
     """The stream was reset for a refused field (an event of our own among h2's)."""
 
@@ -436,6 +439,22 @@ class _ClientConnection(H2Connection):
         if not self.local_settings.enable_push:
             raise PushRefused(frame.stream_id, 4 + len(frame.data))
         return super()._receive_push_promise_frame(frame)
+
+    @property
+    def open_outbound_streams(self) -> int:
+        """h2 counts the open streams by visiting every stream it holds (dropping the closed
+        ones on the way) each time it opens one, to check the peer's limit: O(streams) per
+        request. While fewer streams are held, closed or not, than that limit and
+        _STREAM_SCAN_AT, their number is an upper bound that passes the check; the visit is
+        made only beyond (so closed streams are still dropped, a bounded number at a time)."""
+        held = len(self.streams)
+        if held < min(self.remote_settings.max_concurrent_streams, _STREAM_SCAN_AT):
+            return held
+        return self.count_open_streams()
+
+    def count_open_streams(self) -> int:
+        """The exact number of open streams (h2's visit)."""
+        return self._open_streams(int(self.config.client_side))
 
     def _receive_headers_frame(self, frame: HeadersFrame) -> tuple[list[Frame], list[Event]]:
         try:
@@ -507,7 +526,7 @@ class H2Session:
 
     @property
     def open_streams(self) -> int:
-        return int(self._h2.open_outbound_streams)
+        return self._h2.count_open_streams()
 
     def max_streams(self, local_cap: int) -> int:
         """How many streams may be open at once: the peer's SETTINGS_MAX_CONCURRENT_STREAMS
