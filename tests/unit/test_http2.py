@@ -6,7 +6,7 @@ import pytest
 from h2.config import H2Configuration
 from h2.connection import H2Connection
 from h2.errors import ErrorCodes
-from h2.events import DataReceived, RequestReceived, StreamEnded
+from h2.events import DataReceived, RequestReceived, StreamEnded, StreamReset
 from h2.settings import SettingCodes
 from hyperframe.frame import GoAwayFrame
 from hypothesis import given, settings
@@ -357,3 +357,62 @@ def test_ended_streams_are_dropped_in_bounded_batches_and_the_peer_limit_holds()
     assert p.client.open_streams == 2
     with pytest.raises(TooManyStreamsError):
         p.request()
+
+
+def test_a_refused_field_on_a_cancelled_stream_leaves_the_connection_up() -> None:
+    """A head with a field nghttp2 refuses, for a stream the client has reset already, is
+    treated as any frame on an ended stream: no event, no connection error; the next stream
+    gets its response."""
+    from hpack import Encoder
+    from hpack.struct import NeverIndexedHeaderTuple
+    from hyperframe.frame import HeadersFrame
+
+    p = Pair()
+    sid = p.request()
+    p.client.cancel(sid)
+    p.to_server()
+    assert p.client.open_streams == 0  # h2's visit of the streams has dropped the reset one
+    late = HeadersFrame(sid)
+    late.data = Encoder().encode(
+        [NeverIndexedHeaderTuple(b":status", b"200"), NeverIndexedHeaderTuple(b"X-Bad", b"v")]
+    )
+    late.flags.add("END_HEADERS")
+    assert p.client.feed(late.serialize()) == []
+    nxt = p.request()
+    p.server.send_headers(nxt, [(b":status", b"204")], end_stream=True)
+    assert [(s, type(e)) for s, e in p.to_client()] == [(nxt, Head), (nxt, End)]
+
+
+def test_a_refused_field_fails_only_its_stream() -> None:
+    """An upper-case field name resets that stream (PROTOCOL_ERROR) and gives a Failed event
+    with libcurl's words and the lines before it; another stream goes on."""
+    from hpack import Encoder
+    from hpack.struct import NeverIndexedHeaderTuple
+    from hyperframe.frame import HeadersFrame
+
+    from purecurl.proto.http2 import Failed
+
+    p = Pair()
+    bad, good = p.request(), p.request()
+    frame = HeadersFrame(bad)
+    frame.data = Encoder().encode(
+        [
+            NeverIndexedHeaderTuple(b":status", b"200"),
+            NeverIndexedHeaderTuple(b"x-ok", b"1"),
+            NeverIndexedHeaderTuple(b"X-Bad", b"v"),
+        ]
+    )
+    frame.flags.add("END_HEADERS")
+    ((sid, failed),) = p.client.feed(frame.serialize())
+    assert sid == bad and isinstance(failed, Failed)
+    assert (failed.code, failed.status) == (92, 200)
+    assert failed.message == (
+        f"Invalid HTTP header field was received: frame type: 1, stream: {bad},"
+        " name: [X-Bad], value: [v]"
+    )
+    assert failed.lines == [b"HTTP/2 200 \r\n", b"x-ok: 1\r\n"]
+    p.server.send_headers(good, [(b":status", b"204")], end_stream=True)
+    assert [(s, type(e)) for s, e in p.to_client()] == [(good, Head), (good, End)]
+    p.to_server()
+    resets = [e for e in p.server_events if isinstance(e, StreamReset)]
+    assert [(r.stream_id, r.error_code) for r in resets] == [(bad, ErrorCodes.PROTOCOL_ERROR)]

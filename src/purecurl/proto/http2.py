@@ -50,7 +50,7 @@ from h2.events import (
     StreamReset,
     TrailersReceived,
 )
-from h2.exceptions import H2Error, ProtocolError
+from h2.exceptions import H2Error, ProtocolError, StreamClosedError
 from h2.frame_buffer import FrameBuffer
 from h2.settings import SettingCodes
 from hpack.huffman_table import decode_huffman as _huffman_decode
@@ -461,7 +461,12 @@ class _ClientConnection(H2Connection):
             return super()._receive_headers_frame(frame)
         except _RefusedField as refused:
             sid = frame.stream_id
-            if sid not in self.streams:
+            stream = self.streams.get(sid)
+            if stream is None or stream.closed:
+                if stream is not None or sid in self._closed_streams:
+                    # a stream already over (one we reset, say): h2's own handling of any
+                    # frame on it (_receive_frame answers a reset stream's with RST_STREAM)
+                    raise StreamClosedError(sid) from refused
                 raise ProtocolError(f"refused header field on stream {sid}") from refused
             self.reset_stream(sid, ErrorCodes.PROTOCOL_ERROR)
             return [], [_FieldRefused(sid, refused)]
