@@ -39,7 +39,7 @@ import ssl
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
@@ -728,8 +728,8 @@ class MultiEngine:
                     raise CurlError(C.E_FILESIZE_EXCEEDED, "Maximum file size exceeded")
                 if cfg.is_head:
                     if cfg.header_fn is not None:
-                        for line in (b"Content-Length: %d\r\n" % size, b"Accept-ranges: bytes\r\n"):
-                            self._call_header(t, cfg.header_fn, line)
+                        lines = (b"Content-Length: %d\r\n" % size, b"Accept-ranges: bytes\r\n")
+                        self._call_header(t, cfg.header_fn, lines)
                     self._finish(t, C.E_OK, "", now)
                     return
                 t.t_starttransfer = now - t.t_start
@@ -1288,18 +1288,9 @@ class MultiEngine:
             for line in lines:
                 self._debug(t, INFO_HEADER_IN, line)
                 if fn is not None:
-                    self._call_header(t, fn, line)
-            return
-        if fn is None:
-            return
-        for line in lines:  # _call_header inlined: this runs for every line of every head
-            try:
-                r = fn(line)
-            except Exception as exc:
-                t.exc = exc
-                raise _header_refused(line, 0) from exc
-            if r is not None and r != len(line):
-                raise _header_refused(line, r)
+                    self._call_header(t, fn, (line,))
+        elif fn is not None:
+            self._call_header(t, fn, lines)
 
     # -- PERFORMING
 
@@ -1708,7 +1699,7 @@ class MultiEngine:
                     for line in ev.trailers:
                         t.header_size += len(line)
                         if fn is not None:
-                            self._call_header(t, fn, line)
+                            self._call_header(t, fn, (line,))
                 parser = t.parser
                 # Bytes after the response (an unsolicited extra) make the connection unusable.
                 t.keep_alive = (
@@ -1784,8 +1775,7 @@ class MultiEngine:
         for line in lines:
             t.header_size += len(line)
         if cfg.header_fn is not None:
-            for line in lines:
-                self._call_header(t, cfg.header_fn, line)
+            self._call_header(t, cfg.header_fn, lines)
 
     def _on_head(self, t: Transfer, head: Head) -> None:
         cfg = t.cfg
@@ -1977,15 +1967,17 @@ class MultiEngine:
             f"Failure writing output to destination, passed {len(data)} returned {_ret(r)}",
         )
 
-    def _call_header(self, t: Transfer, fn: Callable[[bytes], Any], line: bytes) -> None:
-        try:
-            r = fn(line)
-        except Exception as exc:
-            t.exc = exc
-            raise _header_refused(line, 0) from exc
-        if r is None or r == len(line):
-            return
-        raise _header_refused(line, r)
+    def _call_header(self, t: Transfer, fn: Callable[[bytes], Any], lines: Sequence[bytes]) -> None:
+        """HEADERFUNCTION for each of `lines` (a whole head at once: one call per head, not
+        per line); CurlError(E_WRITE_ERROR) at the first line it does not take."""
+        for line in lines:
+            try:
+                r = fn(line)
+            except Exception as exc:
+                t.exc = exc
+                raise _header_refused(line, 0) from exc
+            if r is not None and r != len(line):
+                raise _header_refused(line, r)
 
     def _progress(self, t: Transfer) -> None:
         cfg = t.cfg
