@@ -751,7 +751,6 @@ class Response(AsyncClosing):
         handle, self._handle = self._handle, None
         self._session._live.discard(self)
         if handle is not None:
-            handle.response = None
             self._session._put_handle(handle, reusable)
 
 

@@ -598,10 +598,6 @@ class H2Session:
         except H2Error:
             pass
 
-    def _refuse(self, stream_id: int, code: int, message: str) -> Failed:
-        self._reset(stream_id)
-        return Failed(code, message, [], 0)
-
     def consumed(self, stream_id: int, n: int) -> None:
         """The application took `n` bytes of the stream's DATA: grant them again."""
         if n:
@@ -656,12 +652,9 @@ class H2Session:
                 length = getattr(self._h2.decoder, "block_length", 0)
                 frame = f"FRAME[HEADERS, len={length}, hend=1, eos={eos}]"
                 message = f"received invalid frame: {frame}, error -532"
-                failed = self._refuse(
-                    sid,
-                    C.E_WEIRD_SERVER_REPLY,
-                    f"[HTTP2] [{sid}] {message}: Violation in HTTP messaging rule",
-                )
-                out.append((sid, failed))
+                self._reset(sid)
+                text = f"[HTTP2] [{sid}] {message}: Violation in HTTP messaging rule"
+                out.append((sid, Failed(C.E_WEIRD_SERVER_REPLY, text, [], 0)))
             elif tp is _FieldRefused:
                 assert isinstance(ev, _FieldRefused)
                 bad = ev.refused
@@ -673,11 +666,10 @@ class H2Session:
                         lines.append(b"HTTP/2 %03d \r\n" % status)
                     else:
                         lines.append(name + b": " + value + b"\r\n")
-                failed = _field_failure(ev.stream_id, bad.name, bad.value)
-                failed.lines = lines
-                failed.status = status
-                self._trailers.pop(ev.stream_id, None)
-                out.append((ev.stream_id, failed))
+                self._trailers.pop(ev.stream_id, None)  # h2 has reset the stream already
+                out.append(
+                    (ev.stream_id, _field_failure(ev.stream_id, bad.name, bad.value, lines, status))
+                )
             elif tp is StreamEnded:
                 assert isinstance(ev, StreamEnded)
                 sid = ev.stream_id
@@ -703,14 +695,17 @@ class H2Session:
         return out
 
 
-def _field_failure(stream_id: int, name: bytes, value: bytes) -> Failed:
-    """libcurl's failure for a field nghttp2 refused (its error callback's words)."""
+def _field_failure(
+    stream_id: int, name: bytes, value: bytes, lines: list[bytes] | None = None, status: int = 0
+) -> Failed:
+    """libcurl's failure for a field nghttp2 refused (its error callback's words), after the
+    head `lines` (and `status`) HEADERFUNCTION had had before it."""
     return Failed(
         C.E_HTTP2_STREAM,
         f"Invalid HTTP header field was received: frame type: 1, stream: {stream_id},"
         f" name: [{name.decode('latin-1')}], value: [{value.decode('latin-1')}]",
-        [],
-        0,
+        [] if lines is None else lines,
+        status,
     )
 
 
